@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
+import pino, { type DestinationStream } from 'pino'
+import type { Config } from './config/schema.js'
+import { loggerOptions } from './logging.js'
+import { describeSchemaError } from './plugins/errors.js'
+import configPlugin from './plugins/config.js'
+import errorsPlugin from './plugins/errors.js'
+import keysPlugin from './plugins/keys.js'
+import authPlugin from './plugins/auth.js'
+import signerPlugin from './plugins/signer.js'
+import { opsRoutes } from './routes/ops/index.js'
+import { signingRoutes } from './routes/v1/signing/index.js'
+import { keysRoutes } from './routes/v1/keys/index.js'
+
+export interface AppOptions {
+  config: Config
+  /** Clock in epoch milliseconds (tests inject a fixed one). */
+  now?: () => number
+  /** Log level; 'silent' by default so tests stay quiet. */
+  logLevel?: string
+  /** Where JSON log lines go (stdout when absent); tests capture them to check for leaks. */
+  logStream?: DestinationStream
+  prettyLogs?: boolean
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
+
+/** Builds the service; it never listens (server.ts does). */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config } = options
+  const logOptions = loggerOptions(options.logLevel ?? 'silent', options.prettyLogs ?? false)
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.logStream !== undefined ? pino(logOptions, options.logStream) : pino(logOptions),
+    bodyLimit: config.server.bodyLimitBytes,
+    trustProxy: config.server.trustProxy as boolean | string[],
+    requestIdHeader: false,
+    // Accept a caller's X-Request-Id when it is sane, so logs can be joined across services.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    // Unknown fields are an error, never silently dropped: a typo like `expiresInn` must fail.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors[0], dataVar)),
+  }) as unknown as FastifyInstance
+
+  await app.register(configPlugin, { config, now: options.now })
+  await app.register(errorsPlugin)
+  await app.register(keysPlugin)
+  await app.register(authPlugin)
+  await app.register(signerPlugin)
+
+  await app.register(opsRoutes)
+  await app.register(
+    async (v1) => {
+      await v1.register(signingRoutes)
+      await v1.register(keysRoutes)
+    },
+    { prefix: '/v1' },
+  )
+  return app
+}

@@ -1,0 +1,166 @@
+import { generateKeyPairSync, randomBytes, createPublicKey } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Value } from '@sinclair/typebox/value'
+import { parse as parseYaml } from 'yaml'
+import { ConfigSchema, DistributionSchema, type Config, type ConfigInput } from './schema.js'
+
+export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
+
+/** Bad configuration: every problem found, each naming its field. */
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+export interface LoadConfigOptions {
+  /** A YAML file; the embedded `config/default.yaml` when absent. */
+  file?: string
+  /** Parsed configuration, instead of a file (tests). */
+  input?: unknown
+  /** NODE_ENV=production: no development defaults, ever. */
+  production?: boolean
+  /** Where development keys and secrets live (default `.dev` in the working directory). */
+  devDir?: string
+  overrides?: { host?: string; port?: number }
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const file = options.file ?? DEFAULT_CONFIG_FILE
+  const raw = options.input ?? readYaml(file)
+  const input = Value.Default(ConfigSchema, structuredClone(raw ?? {})) as ConfigInput
+  // TypeBox does not descend into Record values for defaults, so each distribution gets its own.
+  if (input.distributions !== null && typeof input.distributions === 'object') {
+    for (const [name, dist] of Object.entries(input.distributions)) input.distributions[name] = Value.Default(DistributionSchema, dist) as never
+  }
+  const problems = [...Value.Errors(ConfigSchema, input)].map(
+    (e) => `${e.path.slice(1).replaceAll('/', '.') || '(root)'}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}`,
+  )
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  if (options.overrides?.host !== undefined) input.server.host = options.overrides.host
+  if (options.overrides?.port !== undefined) input.server.port = options.overrides.port
+
+  let development = false
+  const jwt = input.auth.jwt
+  const jwtSources = (['secret', 'secretFile', 'publicKeyFile', 'jwksUrl'] as const).filter((k) => jwt[k] !== undefined)
+  if (!options.production && jwtSources.length === 0 && input.keys.dir === undefined) {
+    const dev = ensureDevelopmentMaterial(resolve(options.devDir ?? '.dev'))
+    jwt.secret = dev.jwtSecret
+    input.keys.dir = dev.keysDir
+    input.keys.activeKeyId = dev.keyId
+    jwtSources.push('secret')
+    development = true
+  }
+
+  if (jwtSources.length === 0) problems.push('auth.jwt: one of secret, secretFile, publicKeyFile or jwksUrl is required (NODE_ENV=production never falls back to development defaults)')
+  if (jwtSources.length > 1) problems.push(`auth.jwt: give only one of ${jwtSources.join(', ')}`)
+  if (input.keys.dir === undefined) problems.push('keys.dir: required: the directory holding <KEY_ID>.pem signing keys')
+
+  const algorithms = jwt.algorithms ?? defaultAlgorithms(jwtSources[0], jwt.publicKeyFile, problems)
+  const symmetric = jwtSources[0] === 'secret' || jwtSources[0] === 'secretFile'
+  for (const alg of algorithms) {
+    if (alg.startsWith('HS') !== symmetric) {
+      problems.push(`auth.jwt.algorithms: ${alg} does not fit ${jwtSources[0]} (HS* algorithms need a secret, the others a public key or JWKS)`)
+    }
+  }
+  const secret = jwt.secretFile !== undefined ? readSecret(jwt.secretFile, 'auth.jwt.secretFile', problems) : jwt.secret
+  if (secret !== undefined && secret.length < 32) problems.push('auth.jwt.secretFile: the secret must be at least 32 characters')
+  const passphrase = input.keys.passphraseFile !== undefined ? readSecret(input.keys.passphraseFile, 'keys.passphraseFile', problems) : undefined
+
+  checkDistributions(input, problems)
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  return deepFreeze({
+    ...input,
+    auth: { jwt: { ...jwt, secret, secretFile: undefined, algorithms } },
+    keys: { ...input.keys, dir: input.keys.dir!, passphrase },
+    development,
+  }) as Config
+}
+
+function readYaml(file: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot read the configuration file (${(err as NodeJS.ErrnoException).code})`])
+  }
+  try {
+    return parseYaml(text)
+  } catch (err) {
+    throw new ConfigError([`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`])
+  }
+}
+
+function readSecret(file: string, field: string, problems: string[]): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch (err) {
+    problems.push(`${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`)
+    return undefined
+  }
+}
+
+function defaultAlgorithms(source: string | undefined, publicKeyFile: string | undefined, problems: string[]): string[] {
+  if (source === 'publicKeyFile' && publicKeyFile !== undefined) {
+    try {
+      return createPublicKey(readFileSync(publicKeyFile)).asymmetricKeyType === 'ec' ? ['ES256'] : ['RS256']
+    } catch (err) {
+      problems.push(`auth.jwt.publicKeyFile: cannot load a public key from ${publicKeyFile} (${(err as Error).message.split('\n')[0]})`)
+      return ['RS256']
+    }
+  }
+  return source === 'jwksUrl' ? ['RS256'] : ['HS256']
+}
+
+function checkDistributions(input: ConfigInput, problems: string[]): void {
+  const hostOwner = new Map<string, string>()
+  for (const [name, dist] of Object.entries(input.distributions)) {
+    const field = `distributions.${name}`
+    if (dist.defaultTtlSeconds > dist.maxTtlSeconds) {
+      problems.push(`${field}.defaultTtlSeconds: ${dist.defaultTtlSeconds} exceeds maxTtlSeconds (${dist.maxTtlSeconds})`)
+    }
+    for (const host of [dist.domain, ...dist.aliases].map((h) => h.toLowerCase())) {
+      const owner = hostOwner.get(host)
+      if (owner !== undefined && owner !== name) problems.push(`${field}: host ${host} is also configured for distributions.${owner}`)
+      hostOwner.set(host, name)
+    }
+    if (dist.cookies !== undefined) {
+      const domain = dist.cookies.domain.toLowerCase().replace(/^\./, '')
+      const reached = dist.aliases.some((alias) => alias.toLowerCase() === domain || alias.toLowerCase().endsWith(`.${domain}`))
+      if (!reached) {
+        problems.push(`${field}.cookies.domain: ${dist.cookies.domain} is not one of the aliases nor a parent of one (${dist.aliases.join(', ') || 'no aliases'}): the browser would never send the cookies to the distribution`)
+      }
+    }
+  }
+}
+
+/** Creates (once) and reuses a development key pair and JWT secret. */
+function ensureDevelopmentMaterial(devDir: string): { keysDir: string; keyId: string; jwtSecret: string } {
+  const keysDir = join(devDir, 'keys')
+  mkdirSync(keysDir, { recursive: true, mode: 0o700 })
+  let keyFile = readdirSync(keysDir).find((name) => name.endsWith('.pem'))
+  if (keyFile === undefined) {
+    const keyId = `KDEV${randomBytes(8).toString('hex').toUpperCase().slice(0, 10)}`
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    keyFile = `${keyId}.pem`
+    writeFileSync(join(keysDir, keyFile), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
+  }
+  const secretFile = join(devDir, 'jwt-secret')
+  if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('base64url'), { mode: 0o600 })
+  return { keysDir, keyId: keyFile.replace(/\.pem$/, ''), jwtSecret: readFileSync(secretFile, 'utf8').trim() }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}

@@ -1,0 +1,86 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+const PathPattern = Type.String({ minLength: 1, maxLength: 1024, pattern: '^/' })
+const Hostname = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' })
+const Seconds = Type.Integer({ minimum: 1, maximum: 100 * 365 * 24 * 3600 })
+
+export const CookieSettingsSchema = Type.Object(
+  {
+    domain: Hostname,
+    sameSite: Type.Union([Type.Literal('Strict'), Type.Literal('Lax'), Type.Literal('None')], { default: 'Lax' }),
+    path: Type.String({ pattern: '^/', maxLength: 1024, default: '/' }),
+  },
+  { additionalProperties: false },
+)
+
+export const DistributionSchema = Type.Object(
+  {
+    domain: Hostname,
+    aliases: Type.Array(Hostname, { default: [], maxItems: 100 }),
+    scheme: Type.Union([Type.Literal('https'), Type.Literal('http')], { default: 'https' }),
+    allowedPaths: Type.Array(PathPattern, { default: ['/*'], minItems: 1, maxItems: 1000 }),
+    defaultTtlSeconds: Type.Integer({ minimum: 1, default: 300 }),
+    maxTtlSeconds: Type.Integer({ minimum: 1, default: 86_400 }),
+    rtmpDomain: Type.Optional(Hostname),
+    cookies: Type.Optional(CookieSettingsSchema),
+    expiryGranularitySeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 1 }),
+  },
+  { additionalProperties: false },
+)
+
+export const JwtAlgorithmSchema = Type.Union(
+  ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'].map((a) => Type.Literal(a)),
+)
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+        trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 0 }), Type.Array(Type.String())], { default: false }),
+        bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1_048_576 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    auth: Type.Object(
+      {
+        jwt: Type.Object(
+          {
+            secret: Type.Optional(Type.String({ minLength: 32 })),
+            secretFile: Type.Optional(Type.String({ minLength: 1 })),
+            publicKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+            jwksUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+            algorithms: Type.Optional(Type.Array(JwtAlgorithmSchema, { minItems: 1 })),
+            issuer: Type.Optional(Type.String({ minLength: 1 })),
+            audience: Type.Optional(Type.String({ minLength: 1 })),
+            clockToleranceSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 0 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    keys: Type.Object(
+      {
+        dir: Type.Optional(Type.String({ minLength: 1 })),
+        activeKeyId: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{6,64}$' })),
+        passphraseFile: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    distributions: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), DistributionSchema, { default: {} }),
+  },
+  { additionalProperties: false },
+)
+
+export type ConfigInput = Static<typeof ConfigSchema>
+export type DistributionConfig = Static<typeof DistributionSchema>
+
+/** The validated, resolved configuration the app runs on. Secrets are read from their files. */
+export interface Config extends ConfigInput {
+  readonly auth: ConfigInput['auth'] & { jwt: ConfigInput['auth']['jwt'] & { algorithms: string[] } }
+  readonly keys: ConfigInput['keys'] & { dir: string; passphrase?: string }
+  /** True when the development defaults (generated key and JWT secret) are in use. */
+  readonly development: boolean
+}

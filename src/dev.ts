@@ -1,0 +1,53 @@
+import { createSigner } from 'fast-jwt'
+import type { Config } from './config/schema.js'
+import { SCOPES } from './grants/caller.js'
+
+export interface TokenOptions {
+  sub: string
+  scopes: readonly string[]
+  ttlSeconds: number
+  distributions?: string[]
+  paths?: string[]
+  maxTtlSeconds?: number
+}
+
+/** Signs an HS256 token with the configured secret (development and operations convenience). */
+export function createToken(config: Config, options: TokenOptions): string {
+  const secret = config.auth.jwt.secret
+  if (secret === undefined) throw new Error('auth.jwt: tokens can only be minted with an HS256 secret (secret or secretFile)')
+  const sign = createSigner({
+    key: secret,
+    algorithm: 'HS256',
+    expiresIn: options.ttlSeconds * 1000,
+    iss: config.auth.jwt.issuer,
+    aud: config.auth.jwt.audience,
+  })
+  return sign({
+    sub: options.sub,
+    scope: options.scopes.join(' '),
+    ...(options.distributions && { distributions: options.distributions }),
+    ...(options.paths && { paths: options.paths }),
+    ...(options.maxTtlSeconds && { maxTtlSeconds: options.maxTtlSeconds }),
+  })
+}
+
+export function createDevToken(config: Config): string {
+  return createToken(config, { sub: 'developer', scopes: SCOPES, ttlSeconds: 8 * 3600 })
+}
+
+/** What a newcomer needs after `npm start`: the key, a token, and one request that works. */
+export function developmentBanner(config: Config, address: string, token: string): string {
+  const [name, dist] = Object.entries(config.distributions)[0] ?? ['demo', undefined]
+  const body = JSON.stringify({ distribution: name, path: '/videos/intro.mp4', expiresIn: 300 })
+  return [
+    '',
+    'cf-signer is running on development defaults (never use them in production):',
+    `  signing key : ${config.keys.activeKeyId} (${config.keys.dir})`,
+    `  distribution: ${name}${dist ? ` (${dist.domain})` : ''}`,
+    `  token (all scopes, 8 h):`,
+    `    export TOKEN=${token}`,
+    '  sign a URL:',
+    `    curl -s -X POST ${address}/v1/signed-urls -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '${body}'`,
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,55 @@
+import { CodedError } from './signing/errors.js'
+
+export { CodedError }
+
+/**
+ * Every machine-readable error code the service answers with, and its HTTP status. A shipped code
+ * is never renamed. CloudFront's own error codes pass through the AWS adapter unchanged.
+ */
+export const ERROR_STATUS = {
+  // 400: the request cannot be served as written
+  VALIDATION_ERROR: 400,
+  MALFORMED_JSON: 400,
+  INVALID_PATH: 400,
+  INVALID_URL: 400,
+  INVALID_IP_ADDRESS: 400,
+  IPV6_NOT_SUPPORTED: 400,
+  INVALID_EXPIRY: 400,
+  INVALID_NOT_BEFORE: 400,
+  INVALID_RESOURCE: 400,
+  RESOURCE_NOT_COVERING: 400,
+  RESERVED_QUERY_PARAMETER: 400,
+  UNKNOWN_DISTRIBUTION: 400,
+  UNKNOWN_KEY: 400,
+  TOKEN_IN_QUERY_NOT_ALLOWED: 400,
+  // 401: who is calling is not established
+  UNAUTHORIZED: 401,
+  TOKEN_INVALID: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_NOT_YET_VALID: 401,
+  // 403: the caller may not have this
+  FORBIDDEN_SCOPE: 403,
+  FORBIDDEN_DISTRIBUTION: 403,
+  FORBIDDEN_PATH: 403,
+  FORBIDDEN_HOST: 403,
+  FORBIDDEN_TTL: 403,
+  // transport
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  NOT_READY: 503,
+} as const satisfies Record<string, number>
+
+export type ErrorCode = keyof typeof ERROR_STATUS
+
+/** Throws a coded error from anywhere in the app: `throw appError('FORBIDDEN_PATH', '...')`. */
+export function appError(code: ErrorCode, message: string, details?: Record<string, unknown>): CodedError {
+  return new CodedError(code, message, details)
+}
+
+export function statusForCode(code: string): number | undefined {
+  return (ERROR_STATUS as Record<string, number>)[code]
+}

@@ -1,0 +1,47 @@
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config/load.js'
+import type { Config } from './config/schema.js'
+import { createDevToken, developmentBanner } from './dev.js'
+
+/** The only entry point: read the environment, load the configuration, build the app, listen, shut down gracefully. */
+async function main() {
+  const env = process.env
+  const production = env.NODE_ENV === 'production'
+  let config: Config
+  try {
+    config = loadConfig({
+      file: env.CONFIG_FILE,
+      production,
+      overrides: { host: env.HOST, port: env.PORT !== undefined ? Number(env.PORT) : undefined },
+    })
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`cf-signer: ${err.message}`)
+      process.exit(1)
+    }
+    throw err
+  }
+
+  let app
+  try {
+    app = await buildApp({ config, logLevel: env.LOG_LEVEL ?? 'info', prettyLogs: !production && env.LOG_FORMAT !== 'json' })
+    await app.ready()
+  } catch (err) {
+    // Key and configuration failures name the file and the reason; nothing else is worth a stack here.
+    console.error(`cf-signer: cannot start: ${(err as Error).message}`)
+    process.exit(1)
+  }
+
+  closeWithGrace({ delay: Number(env.SHUTDOWN_GRACE_MS ?? 10_000) }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an error')
+    else app.log.info({ signal }, 'shutting down')
+    app.draining = true
+    await app.close()
+  })
+
+  const address = await app.listen({ host: config.server.host, port: config.server.port })
+  if (config.development) console.log(developmentBanner(config, address, createDevToken(config)))
+}
+
+await main()

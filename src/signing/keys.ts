@@ -1,0 +1,147 @@
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
+import { readFileSync, readdirSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { CodedError } from './errors.js'
+
+export type KeyAlgorithm = 'RSA' | 'ECDSA'
+
+/** A CloudFront signing key, parsed once at load and never again per request. */
+export interface SigningKey {
+  /** The CloudFront public key ID (`K…`) or legacy key pair ID (`APKA…`): the file name without `.pem`. */
+  id: string
+  algorithm: KeyAlgorithm
+  privateKey: KeyObject
+  publicKey: KeyObject
+  publicKeyPem: string
+  /** SHA-256 of the DER SubjectPublicKeyInfo, hex. */
+  fingerprint: string
+  file: string
+}
+
+/** Key IDs as CloudFront issues them: upper-case letters and digits. */
+export const KEY_ID_PATTERN = /^[A-Z0-9]{6,64}$/
+
+/** Every way a key file can fail to serve; each is a stable code. */
+export type KeyErrorCode =
+  | 'KEY_FILE_MISSING'
+  | 'KEY_FILE_UNREADABLE'
+  | 'KEY_NOT_PEM'
+  | 'KEY_IS_PUBLIC'
+  | 'KEY_UNSUPPORTED'
+  | 'KEY_ENCRYPTED'
+  | 'KEY_BAD_PASSPHRASE'
+  | 'KEY_INVALID'
+  | 'KEY_BAD_NAME'
+
+export class KeyLoadError extends CodedError {
+  readonly file: string
+  constructor(code: KeyErrorCode, file: string, reason: string) {
+    super(code, `${basename(file)}: ${reason}`)
+    this.file = file
+  }
+}
+
+/** Loads and checks one `<KEY_ID>.pem` file. */
+export function loadSigningKey(file: string, passphrase?: string): SigningKey {
+  const id = basename(file).replace(/\.pem$/, '')
+  if (!KEY_ID_PATTERN.test(id)) {
+    throw new KeyLoadError('KEY_BAD_NAME', file, `the file name must be <KEY_ID>.pem with the CloudFront key ID in upper-case letters and digits (e.g. K2JCJMDEHXQW5F.pem)`)
+  }
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new KeyLoadError('KEY_FILE_MISSING', file, 'file not found')
+    throw new KeyLoadError('KEY_FILE_UNREADABLE', file, `cannot read the file (${code ?? 'unknown error'})`)
+  }
+  const privateKey = parsePrivateKey(text, file, passphrase)
+  const publicKey = createPublicKey(privateKey)
+  return {
+    id,
+    algorithm: checkKeyType(privateKey, file),
+    privateKey,
+    publicKey,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    fingerprint: createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex'),
+    file,
+  }
+}
+
+// The textual checks come first: OpenSSL's own messages ("no start line", "bad end line") are what
+// operators have been stuck on for years, so each gets a plain explanation.
+function parsePrivateKey(text: string, file: string, passphrase?: string): KeyObject {
+  const begin = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)
+  if (begin === null) {
+    throw new KeyLoadError('KEY_NOT_PEM', file, 'not a PEM file: no "-----BEGIN … PRIVATE KEY-----" start line (is it the key pair ID, a DER file or an empty file?)')
+  }
+  const label = begin[1]
+  if (!text.includes(`-----END ${label}-----`)) {
+    throw new KeyLoadError('KEY_NOT_PEM', file, `bad PEM end line: "-----END ${label}-----" is missing (truncated or pasted without its last line?)`)
+  }
+  if (/PUBLIC KEY|CERTIFICATE/.test(label)) {
+    throw new KeyLoadError('KEY_IS_PUBLIC', file, `holds a ${label.toLowerCase()}, not a private key: CloudFront keeps the public key, the signer needs the private one`)
+  }
+  if (label === 'OPENSSH PRIVATE KEY') {
+    throw new KeyLoadError('KEY_UNSUPPORTED', file, 'OpenSSH key format: convert it with `ssh-keygen -p -m PEM -f <file>` or `openssl pkey`')
+  }
+  const encrypted = label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(text)
+  if (encrypted && !passphrase) {
+    throw new KeyLoadError('KEY_ENCRYPTED', file, 'the key is encrypted and no passphrase is configured (keys.passphraseFile)')
+  }
+  try {
+    return createPrivateKey(encrypted ? { key: text, format: 'pem', passphrase } : { key: text, format: 'pem' })
+  } catch (err) {
+    if (encrypted) throw new KeyLoadError('KEY_BAD_PASSPHRASE', file, 'the passphrase does not decrypt the key')
+    const detail = (err as Error).message.replace(/\n/g, ' ')
+    throw new KeyLoadError('KEY_INVALID', file, `the PEM content is not a valid private key (${detail}); check for lost line breaks or edits`)
+  }
+}
+
+function checkKeyType(key: KeyObject, file: string): KeyAlgorithm {
+  const details = key.asymmetricKeyDetails ?? {}
+  if (key.asymmetricKeyType === 'rsa') {
+    if (details.modulusLength !== 2048) {
+      throw new KeyLoadError('KEY_UNSUPPORTED', file, `RSA key of ${details.modulusLength} bits: CloudFront accepts RSA 2048 only`)
+    }
+    return 'RSA'
+  }
+  if (key.asymmetricKeyType === 'ec') {
+    if (details.namedCurve !== 'prime256v1') {
+      throw new KeyLoadError('KEY_UNSUPPORTED', file, `ECDSA key on curve ${details.namedCurve}: CloudFront accepts P-256 (prime256v1) only`)
+    }
+    return 'ECDSA'
+  }
+  throw new KeyLoadError('KEY_UNSUPPORTED', file, `${key.asymmetricKeyType} key: CloudFront accepts RSA 2048 or ECDSA P-256`)
+}
+
+export interface KeyDirectory {
+  keys: Map<string, SigningKey>
+  errors: KeyLoadError[]
+}
+
+/**
+ * Loads every `*.pem` in a directory. Hidden entries are skipped: a Kubernetes secret volume keeps
+ * its real files under `..data` and links each visible name to them.
+ */
+export function loadKeyDirectory(dir: string, passphrase?: string): KeyDirectory {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new KeyLoadError(code === 'ENOENT' ? 'KEY_FILE_MISSING' : 'KEY_FILE_UNREADABLE', dir, `cannot read the keys directory (${code ?? 'unknown error'})`)
+  }
+  const keys = new Map<string, SigningKey>()
+  const errors: KeyLoadError[] = []
+  for (const name of names.filter((n) => n.endsWith('.pem') && !n.startsWith('.')).sort()) {
+    try {
+      const key = loadSigningKey(join(dir, name), passphrase)
+      keys.set(key.id, key)
+    } catch (err) {
+      if (err instanceof KeyLoadError) errors.push(err)
+      else throw err
+    }
+  }
+  return { keys, errors }
+}

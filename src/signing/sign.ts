@@ -1,0 +1,63 @@
+import { getSignedCookies } from '@aws-sdk/cloudfront-signer'
+import type { HashAlgorithm, Policy } from './policy.js'
+import { toCloudFrontBase64 } from './policy.js'
+import { appendQuery } from './resource.js'
+import type { SigningKey } from './keys.js'
+
+/** A policy with its signature: everything CloudFront needs besides the resource itself. */
+export interface Grant {
+  policy: Policy
+  keyId: string
+  hashAlgorithm: HashAlgorithm
+  signature: string
+}
+
+/**
+ * Signs the exact policy JSON with @aws-sdk/cloudfront-signer (RSA PKCS#1 v1.5 or ECDSA, SHA-1 or
+ * SHA-256, CloudFront base64). The signer is handed the policy, never a URL: assembling URLs here
+ * keeps the signed resource and the returned URL identical by construction, whatever URL-encoding
+ * changes the library makes between versions.
+ */
+export function signPolicy(policyJson: string, key: SigningKey, hashAlgorithm: HashAlgorithm): string {
+  const cookies = getSignedCookies({
+    policy: policyJson,
+    keyPairId: key.id,
+    // The library passes the key straight to node:crypto, which takes a parsed KeyObject.
+    privateKey: key.privateKey as unknown as Buffer,
+    algorithm: hashAlgorithm,
+  })
+  return cookies['CloudFront-Signature']
+}
+
+/** The signing parameters in botocore's order: Expires or Policy, Signature, Key-Pair-Id[, Hash-Algorithm]. */
+export function signingParams(grant: Grant): Array<[string, string]> {
+  const params: Array<[string, string]> =
+    grant.policy.type === 'canned'
+      ? [['Expires', String(grant.policy.conditions.expires)]]
+      : [['Policy', toCloudFrontBase64(grant.policy.json)]]
+  params.push(['Signature', grant.signature], ['Key-Pair-Id', grant.keyId])
+  if (grant.hashAlgorithm === 'SHA256') params.push(['Hash-Algorithm', 'SHA256'])
+  return params
+}
+
+/** The signed URL: the exact URL that was the policy's resource (or is covered by it) plus the signing parameters. */
+export function buildSignedUrl(url: string, grant: Grant): string {
+  return appendQuery(url, signingParams(grant).map(([name, value]) => `${name}=${value}`).join('&'))
+}
+
+export type SignedCookies = Record<string, string>
+
+/** Cookie names and values: CloudFront-Expires (canned) or CloudFront-Policy, -Signature, -Key-Pair-Id[, -Hash-Algorithm]. */
+export function buildSignedCookies(grant: Grant): SignedCookies {
+  return Object.fromEntries(signingParams(grant).map(([name, value]) => [`CloudFront-${name}`, value]))
+}
+
+/**
+ * An RTMP stream name with its signing parameters, plain and escaped for Flash players that mangle
+ * query strings (only `?`, `=` and `&` become `%3F`, `%3D`, `%26`).
+ */
+export function buildSignedStream(streamName: string, grant: Grant): { stream: string; streamEscaped: string } {
+  const stream = buildSignedUrl(streamName, grant)
+  const streamEscaped = stream.replace(/[?=&]/g, (c) => (c === '?' ? '%3F' : c === '=' ? '%3D' : '%26'))
+  return { stream, streamEscaped }
+}
