@@ -9,6 +9,7 @@ import errorsPlugin from './plugins/errors.js'
 import keysPlugin from './plugins/keys.js'
 import authPlugin from './plugins/auth.js'
 import signerPlugin from './plugins/signer.js'
+import metricsPlugin from './plugins/metrics.js'
 import { opsRoutes } from './routes/ops/index.js'
 import { signingRoutes } from './routes/v1/signing/index.js'
 import { keysRoutes } from './routes/v1/keys/index.js'
@@ -46,6 +47,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance
 
   await app.register(configPlugin, { config, now: options.now })
+  await app.register(metricsPlugin)
   await app.register(errorsPlugin)
   await app.register(keysPlugin)
   await app.register(authPlugin)

@@ -18,8 +18,10 @@ export function createKeyStore(config: Config) {
 
   return {
     active: (): SigningKey => active,
-    /** Any loaded key by ID; undefined when none. */
+    /** Any loaded key by ID, for signing; undefined when none. */
     get: (id: string): SigningKey | undefined => keys.get(id),
+    /** A key whose public half can check signatures (the inspector): loaded keys, and retired ones while kept. */
+    verificationKey: (id: string): SigningKey | undefined => keys.get(id),
     list: (): SigningKey[] => [...keys.values()],
   }
 }

@@ -24,7 +24,7 @@ export async function signingRoutes(fastify: FastifyInstance) {
   async function signUrl(request: FastifyRequest, body: SignedUrlBody): Promise<SignedUrl> {
     const plan = planSignedUrl(body, grantContext(app, request))
     const key = selectKey(app.keyStore, body.keyId)
-    const grant = await app.signer.sign(plan.policy, key, body.hashAlgorithm ?? 'SHA1')
+    const grant = await app.signer.sign({ policy: plan.policy, key, hashAlgorithm: body.hashAlgorithm ?? 'SHA1', distribution: plan.distribution.name })
     const { expires } = plan.policy.conditions
     // Never the signed URL itself: it is a bearer credential.
     request.log.info({ distribution: plan.distribution.name, keyId: key.id, policy: plan.policy.type, expires }, 'signed url')
