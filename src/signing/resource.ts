@@ -15,10 +15,14 @@ export function encodePath(rawPath: string): string {
   return rawPath.split('/').map(encodeSegment).join('/')
 }
 
+// JSON allows "\ud800", which no UTF-8 URL can carry (encodeURIComponent throws on it).
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+
 /** Refuses paths that would not name one object as written: relative, dot segments, control characters. */
 export function checkRawPath(rawPath: string): void {
   if (!rawPath.startsWith('/')) throw new CodedError('INVALID_PATH', 'path must start with "/"')
   if (/[\u0000-\u001f\u007f]/.test(rawPath)) throw new CodedError('INVALID_PATH', 'path contains control characters')
+  if (LONE_SURROGATE.test(rawPath)) throw new CodedError('INVALID_PATH', 'path is not well-formed Unicode (a lone surrogate)')
   if (rawPath.split('/').some((segment) => segment === '.' || segment === '..')) {
     throw new CodedError('INVALID_PATH', 'path contains "." or ".." segments')
   }
@@ -29,6 +33,9 @@ export function encodeQuery(params: Record<string, string>): string {
   return Object.entries(params)
     .map(([key, value]) => {
       checkNotSigningParam(key)
+      if (LONE_SURROGATE.test(key) || LONE_SURROGATE.test(value)) {
+        throw new CodedError('VALIDATION_ERROR', 'body.query: names and values must be well-formed Unicode (no lone surrogates)')
+      }
       return `${encodeSegment(key)}=${encodeSegment(value)}`
     })
     .join('&')
