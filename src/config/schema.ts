@@ -66,10 +66,15 @@ export const ConfigSchema = Type.Object(
         dir: Type.Optional(Type.String({ minLength: 1 })),
         activeKeyId: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{6,64}$' })),
         passphraseFile: Type.Optional(Type.String({ minLength: 1 })),
+        /** How often the directory is checked for a rotation (besides the watcher); fractions allowed. */
+        reloadIntervalSeconds: Type.Number({ minimum: 0.05, maximum: 3600, default: 5 }),
+        /** How long a key that left the directory still verifies (the inspector), in seconds. */
+        retiredKeyRetentionSeconds: Type.Integer({ minimum: 0, maximum: 366 * 24 * 3600, default: 86_400 }),
       },
       { additionalProperties: false, default: {} },
     ),
     distributions: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), DistributionSchema, { default: {} }),
+    metrics: Type.Object({ enabled: Type.Boolean({ default: true }) }, { additionalProperties: false, default: {} }),
   },
   { additionalProperties: false },
 )

@@ -1,16 +1,28 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { SigningKey } from '../signing/keys.js'
+
+export interface MetricsOptions {
+  /** The clock (epoch milliseconds) the key ages are measured with. */
+  now: () => number
+  /** Adds prom-client's process metrics (CPU, memory, event loop, GC) to the registry. */
+  processMetrics: boolean
+}
 
 /** Every metric the service exports, on one registry per app instance (tests build many apps). */
-export function createMetrics() {
+export function createMetrics({ now, processMetrics }: MetricsOptions) {
   const registry = new Registry()
   const registers = [registry]
+  if (processMetrics) collectDefaultMetrics({ register: registry })
+  let loadedKeys: { id: string; modifiedMs: number; active: boolean }[] = []
+
+  const keysLoaded = new Gauge({ name: 'cf_signer_keys_loaded', help: 'Signing keys currently loaded', registers })
   return {
     registry,
     httpRequestDuration: new Histogram({
       name: 'cf_signer_http_request_duration_seconds',
-      help: 'HTTP request latency by route and status',
+      help: 'HTTP request latency by method, route pattern and status',
       labelNames: ['method', 'route', 'status'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
@@ -27,16 +39,21 @@ export function createMetrics() {
       labelNames: ['code', 'status'] as const,
       registers,
     }),
-    keysLoaded: new Gauge({ name: 'cf_signer_keys_loaded', help: 'Signing keys currently loaded', registers }),
+    keysLoaded,
     keyAge: new Gauge({
       name: 'cf_signer_key_age_seconds',
       help: 'Seconds since each loaded key file was last modified',
       labelNames: ['key_id', 'active'] as const,
       registers,
+      // Computed at scrape time so the age keeps growing between reloads.
+      collect() {
+        this.reset()
+        for (const key of loadedKeys) this.set({ key_id: key.id, active: String(key.active) }, Math.max(0, (now() - key.modifiedMs) / 1000))
+      },
     }),
     keyReloadFailures: new Counter({
       name: 'cf_signer_key_reload_failures_total',
-      help: 'Key files or key sets that failed to load on reload',
+      help: 'Key files skipped, or key sets kept back, on reload, by reason code',
       labelNames: ['reason'] as const,
       registers,
     }),
@@ -52,6 +69,11 @@ export function createMetrics() {
       labelNames: ['operation', 'outcome'] as const,
       registers,
     }),
+    /** Records the key set in use (at start and after each reload that swapped it in). */
+    setLoadedKeys(keys: readonly SigningKey[], activeId: string): void {
+      loadedKeys = keys.map((key) => ({ id: key.id, modifiedMs: key.modifiedMs, active: key.id === activeId }))
+      keysLoaded.set(keys.length)
+    },
   }
 }
 
@@ -63,8 +85,35 @@ declare module 'fastify' {
   }
 }
 
-async function metricsPlugin(app: FastifyInstance) {
-  app.decorate('metrics', createMetrics())
+/** The `code` of an error answer's JSON body, if it has one. */
+export function errorCodeOf(payload: unknown): string | undefined {
+  if (typeof payload !== 'string' || !payload.startsWith('{')) return undefined
+  try {
+    const code = (JSON.parse(payload) as { code?: unknown }).code
+    return typeof code === 'string' ? code : undefined
+  } catch {
+    return undefined
+  }
 }
 
-export default fp(metricsPlugin, { name: 'metrics' })
+async function metricsPlugin(app: FastifyInstance) {
+  const metrics = createMetrics({ now: app.now, processMetrics: app.config.metrics.enabled })
+  app.decorate('metrics', metrics)
+
+  // Every error answer passes here, whichever handler or plugin produced it.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (reply.statusCode >= 400) {
+      const code = errorCodeOf(payload)
+      if (code !== undefined) metrics.errors.inc({ code, status: String(reply.statusCode) })
+    }
+    return payload
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL: unbounded label values would swamp Prometheus.
+    const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched')
+    metrics.httpRequestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+}
+
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['config'] })

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
-import { readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { CodedError } from './errors.js'
 
@@ -16,6 +16,8 @@ export interface SigningKey {
   /** SHA-256 of the DER SubjectPublicKeyInfo, hex. */
   fingerprint: string
   file: string
+  /** The key file's modification time (epoch milliseconds), for the key age metric. */
+  modifiedMs: number
 }
 
 /** Key IDs as CloudFront issues them: upper-case letters and digits. */
@@ -32,6 +34,8 @@ export type KeyErrorCode =
   | 'KEY_BAD_PASSPHRASE'
   | 'KEY_INVALID'
   | 'KEY_BAD_NAME'
+  | 'KEY_ACTIVE_INVALID'
+  | 'KEY_ACTIVE_UNSET'
 
 export class KeyLoadError extends CodedError {
   readonly file: string
@@ -48,8 +52,10 @@ export function loadSigningKey(file: string, passphrase?: string): SigningKey {
     throw new KeyLoadError('KEY_BAD_NAME', file, `the file name must be <KEY_ID>.pem with the CloudFront key ID in upper-case letters and digits (e.g. K2JCJMDEHXQW5F.pem)`)
   }
   let text: string
+  let modifiedMs: number
   try {
     text = readFileSync(file, 'utf8')
+    modifiedMs = statSync(file).mtimeMs
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw new KeyLoadError('KEY_FILE_MISSING', file, 'file not found')
@@ -65,6 +71,7 @@ export function loadSigningKey(file: string, passphrase?: string): SigningKey {
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     fingerprint: createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex'),
     file,
+    modifiedMs,
   }
 }
 
@@ -144,4 +151,97 @@ export function loadKeyDirectory(dir: string, passphrase?: string): KeyDirectory
     }
   }
   return { keys, errors }
+}
+
+/** The file that, when present in the keys directory, names the active key (it overrides `keys.activeKeyId`). */
+export const ACTIVE_KEY_FILE = 'active'
+
+/** The key ID in the directory's `active` file; undefined when there is no such file. */
+export function readActiveKeyFile(dir: string): string | undefined {
+  const file = join(dir, ACTIVE_KEY_FILE)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    throw new KeyLoadError('KEY_FILE_UNREADABLE', file, `cannot read the file (${code ?? 'unknown error'})`)
+  }
+  const id = text.trim()
+  // The content is never echoed: a misplaced private key must not reach the logs.
+  if (!KEY_ID_PATTERN.test(id)) throw new KeyLoadError('KEY_ACTIVE_INVALID', file, 'must hold one key ID (upper-case letters and digits, e.g. K2JCJMDEHXQW5F)')
+  return id
+}
+
+/** A set of keys that can serve: the active key is one of them. */
+export interface KeySet {
+  keys: ReadonlyMap<string, SigningKey>
+  active: SigningKey
+}
+
+export interface KeySetLoad {
+  /** Absent when the directory cannot serve: unreadable, no keys, or no usable active key. */
+  set?: KeySet
+  /** Every failure, each naming its file: the files skipped, then why the set cannot serve. */
+  errors: KeyLoadError[]
+}
+
+/**
+ * Loads the directory as a whole and picks the active key: the `active` file, else
+ * `configuredActiveId`, else the only key. Never throws for a bad file or directory.
+ */
+export function loadKeySet(dir: string, options: { passphrase?: string; configuredActiveId?: string } = {}): KeySetLoad {
+  let loaded: KeyDirectory
+  let activeId: string | undefined
+  try {
+    loaded = loadKeyDirectory(dir, options.passphrase)
+    activeId = readActiveKeyFile(dir) ?? options.configuredActiveId
+  } catch (err) {
+    if (err instanceof KeyLoadError) return { errors: [err] }
+    throw err
+  }
+  const { keys, errors } = loaded
+  const fileCount = keys.size + errors.length
+  if (fileCount === 0) return { errors: [new KeyLoadError('KEY_FILE_MISSING', dir, 'no <KEY_ID>.pem file in the keys directory')] }
+  if (activeId === undefined && fileCount > 1) {
+    const ids = [...keys.keys(), ...errors.map((e) => basename(e.file).replace(/\.pem$/, ''))].sort().join(', ')
+    return { errors: [...errors, new KeyLoadError('KEY_ACTIVE_UNSET', dir, `several keys (${ids}) and none named active: set keys.activeKeyId or an \`${ACTIVE_KEY_FILE}\` file`)] }
+  }
+  // A directory holding one key file: that key is the active one.
+  activeId ??= keys.size === 1 ? [...keys.keys()][0] : basename(errors[0].file).replace(/\.pem$/, '')
+  const active = keys.get(activeId)
+  if (active === undefined) {
+    // A broken active key file already has its own error; a missing one gets one here.
+    const broken = errors.some((e) => basename(e.file) === `${activeId}.pem`)
+    const missing = new KeyLoadError('KEY_FILE_MISSING', join(dir, `${activeId}.pem`), 'the active key file is not in the keys directory')
+    return { errors: broken ? errors : [...errors, missing] }
+  }
+  return { set: { keys, active }, errors }
+}
+
+/**
+ * A cheap summary of what the directory holds (names, resolved paths, times and sizes of the key
+ * files and the `active` file): it changes whenever a reload could find something new, including
+ * when Kubernetes swaps the `..data` link behind unchanged names.
+ */
+export function fingerprintKeyDirectory(dir: string): string {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch (err) {
+    return `unreadable:${(err as NodeJS.ErrnoException).code ?? 'unknown'}`
+  }
+  return names
+    .filter((name) => !name.startsWith('.') && (name.endsWith('.pem') || name === ACTIVE_KEY_FILE))
+    .sort()
+    .map((name) => {
+      try {
+        const real = realpathSync(join(dir, name))
+        const stats = statSync(real)
+        return `${name}>${real}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.size}`
+      } catch (err) {
+        return `${name}>missing:${(err as NodeJS.ErrnoException).code ?? 'unknown'}`
+      }
+    })
+    .join('\n')
 }

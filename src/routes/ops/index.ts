@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { metricsRoutes } from './metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,10 +13,19 @@ declare module 'fastify' {
 const ReadinessSchema = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not-ready')]),
   reasons: Type.Array(Type.String()),
-  keys: Type.Object({ activeKeyId: Type.Union([Type.String(), Type.Null()]), loaded: Type.Integer() }),
+  keys: Type.Object({
+    activeKeyId: Type.String(),
+    loaded: Type.Integer({ description: 'keys in the set in use' }),
+    retired: Type.Integer({ description: 'keys that left the directory and still verify (the inspector)' }),
+    loadedAt: Type.String({ format: 'date-time', description: 'when the set in use was loaded (start or last reload)' }),
+    lastReloadError: Type.Union([
+      Type.Object({ code: Type.String(), message: Type.String(), at: Type.String({ format: 'date-time' }) }),
+      Type.Null(),
+    ], { description: 'the last reload that skipped a file or kept the previous set; null after a clean reload. Readiness stays 200.' }),
+  }),
 })
 
-/** Liveness and readiness: unauthenticated, for the platform's probes. */
+/** Liveness, readiness and metrics: unauthenticated, for the platform's probes and scrapers. */
 export async function opsRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.decorate('draining', false)
@@ -32,13 +42,21 @@ export async function opsRoutes(fastify: FastifyInstance) {
     async (_request, reply) => {
       const reasons: string[] = []
       if (app.draining) reasons.push('shutting down')
-      const active = app.keyStore.active()
+      // A failed key reload is no reason: the last good set still signs, and every replica
+      // failing readiness on the same bad secret at once would be an outage.
+      const { loadedAtMs, lastReloadError, ...keys } = app.keyStore.status()
       const body = {
         status: reasons.length === 0 ? ('ready' as const) : ('not-ready' as const),
         reasons,
-        keys: { activeKeyId: active?.id ?? null, loaded: app.keyStore.list().length },
+        keys: {
+          ...keys,
+          loadedAt: new Date(loadedAtMs).toISOString(),
+          lastReloadError: lastReloadError && { code: lastReloadError.code, message: lastReloadError.message, at: new Date(lastReloadError.atMs).toISOString() },
+        },
       }
       return reply.status(reasons.length === 0 ? 200 : 503).send(body)
     },
   )
+
+  await app.register(metricsRoutes)
 }
