@@ -246,7 +246,7 @@ describe('inspector: each check', () => {
 
   it('reads a grant from CloudFront-* cookies when the URL carries none; URL parameters win', () => {
     const grant = sign(buildPolicy('https://media.example.com/hls/*', { expires: NOW + 60 }, true))
-    const cookies = { ...buildSignedCookies(grant), session: 'unrelated' }
+    const cookies: Record<string, string> = { ...buildSignedCookies(grant), session: 'unrelated' }
     const inspection = inspectWithTestKeys('https://media.example.com/hls/seg-001.ts?v=2', { at: NOW, cookies })
     assertVerdict(inspection, 'allow')
     assert.equal(inspection.source, 'cookies')
