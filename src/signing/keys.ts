@@ -146,6 +146,8 @@ export function loadKeyDirectory(dir: string, passphrase?: string): KeyDirectory
       const key = loadSigningKey(join(dir, name), passphrase)
       keys.set(key.id, key)
     } catch (err) {
+      // Gone since the listing, or a link left dangling for a moment by a secret update: not a key.
+      if (err instanceof KeyLoadError && err.code === 'KEY_FILE_MISSING') continue
       if (err instanceof KeyLoadError) errors.push(err)
       else throw err
     }
