@@ -1,0 +1,119 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { errorCodeOf } from '../../src/plugins/metrics.js'
+import { build, TEST_NOW_MS } from '../support/build.js'
+import { EC_KEY_ID, LEGACY_KEY_ID, RSA_KEY_ID } from '../support/keys.js'
+import { bearer } from '../support/tokens.js'
+
+async function scrape(app: FastifyInstance): Promise<string> {
+  const res = await app.inject({ url: '/metrics' })
+  assert.equal(res.statusCode, 200)
+  return res.body
+}
+
+/** The value of one sample line, e.g. `name{label="x"}`. */
+function value(text: string, sample: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `))
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1))
+}
+
+/** The sample lines of one metric name (exactly that name, any labels). */
+function samples(text: string, name: string): string[] {
+  return text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+}
+
+describe('GET /metrics', () => {
+  it('answers the Prometheus text format without a token, with process metrics', async (t) => {
+    const app = await build(t)
+    const res = await app.inject({ url: '/metrics' })
+    assert.equal(res.statusCode, 200)
+    assert.match(res.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/)
+    for (const family of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+      assert.match(res.body, new RegExp(`^# TYPE ${family} `, 'm'), family)
+    }
+    // Declared for the code that feeds them (signature cache, AWS admin calls).
+    assert.match(res.body, /^# TYPE cf_signer_signature_cache_total counter$/m)
+    assert.match(res.body, /^# TYPE cf_signer_aws_calls_total counter$/m)
+  })
+
+  it('counts signatures by distribution, policy, algorithm and key ID', async (t) => {
+    const app = await build(t)
+    const sign = (payload: object) => app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(), payload })
+    assert.equal((await sign({ distribution: 'demo', path: '/videos/a.mp4' })).statusCode, 200)
+    assert.equal((await sign({ distribution: 'demo', path: '/videos/a.mp4', keyId: EC_KEY_ID, hashAlgorithm: 'SHA256', notBefore: TEST_NOW_MS / 1000 })).statusCode, 200)
+    const text = await scrape(app)
+    assert.ok(samples(text, 'cf_signer_signatures_issued_total').includes('cf_signer_signatures_issued_total{distribution="demo",policy="canned",algorithm="RSA-SHA1",key_id="K2JCJMDEHXQW5F"} 1'))
+    assert.ok(samples(text, 'cf_signer_signatures_issued_total').includes(`cf_signer_signatures_issued_total{distribution="demo",policy="custom",algorithm="ECDSA-SHA256",key_id="${EC_KEY_ID}"} 1`))
+  })
+
+  it('records request latency by method, route pattern and status; unmatched URLs never appear raw', async (t) => {
+    const app = await build(t)
+    await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(), payload: { distribution: 'demo', path: '/videos/a.mp4' } })
+    await app.inject({ url: '/no/such/path?token=secret-value' })
+    await app.inject({ url: '/healthz' })
+    const counts = samples(await scrape(app), 'cf_signer_http_request_duration_seconds_count')
+    assert.ok(counts.includes('cf_signer_http_request_duration_seconds_count{method="POST",route="/v1/signed-urls",status="200"} 1'))
+    assert.ok(counts.includes('cf_signer_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1'))
+    assert.ok(counts.includes('cf_signer_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1'))
+    const all = await scrape(app)
+    assert.ok(!all.includes('/no/such/path') && !all.includes('secret-value'), 'no raw URL in a label')
+    assert.match(all, /cf_signer_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/healthz",status="200"\}/)
+  })
+
+  it('counts error answers by code and status, whichever handler produced them', async (t) => {
+    const app = await build(t)
+    await app.inject({ method: 'POST', url: '/v1/signed-urls', payload: { distribution: 'demo', path: '/videos/a.mp4' } })
+    await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(), payload: { distribution: 'nope', path: '/videos/a.mp4' } })
+    await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(), payload: { distribution: 'nope', path: '/videos/a.mp4' } })
+    await app.inject({ url: '/missing' })
+    const errors = samples(await scrape(app), 'cf_signer_errors_total')
+    assert.ok(errors.includes('cf_signer_errors_total{code="UNAUTHORIZED",status="401"} 1'), errors.join('\n'))
+    assert.ok(errors.includes('cf_signer_errors_total{code="UNKNOWN_DISTRIBUTION",status="400"} 2'))
+    assert.ok(errors.includes('cf_signer_errors_total{code="NOT_FOUND",status="404"} 1'))
+    assert.ok(!errors.some((line) => line.includes('status="200"')), 'successes are not errors')
+  })
+
+  it('reports the loaded keys, their age from the key file, and key reload failures', async (t) => {
+    let clock = TEST_NOW_MS
+    const app = await build(t, { now: () => clock })
+    const rsaFile = app.keyStore.get(RSA_KEY_ID)!.file
+    clock = statSync(rsaFile).mtimeMs + 90_000
+    const text = await scrape(app)
+    assert.deepEqual(samples(text, 'cf_signer_keys_loaded'), ['cf_signer_keys_loaded 3'])
+    const ages = samples(text, 'cf_signer_key_age_seconds')
+    const rsaAge = `cf_signer_key_age_seconds{key_id="${RSA_KEY_ID}",active="true"}`
+    assert.ok(Math.abs(value(text, rsaAge)! - 90) < 0.001, ages.join('\n'))
+    assert.ok(ages.some((line) => line.startsWith(`cf_signer_key_age_seconds{key_id="${LEGACY_KEY_ID}",active="false"}`)))
+    assert.equal(ages.length, 3)
+
+    clock += 10_000
+    assert.ok(Math.abs(value(await scrape(app), rsaAge)! - 100) < 0.001, 'the age grows between reloads')
+
+    writeFileSync(join(app.config.keys.dir, 'K9BROKENKEY01.pem'), 'not a key')
+    app.keyStore.check()
+    const after = await scrape(app)
+    assert.deepEqual(samples(after, 'cf_signer_key_reload_failures_total'), ['cf_signer_key_reload_failures_total{reason="KEY_NOT_PEM"} 1'])
+    assert.deepEqual(samples(after, 'cf_signer_keys_loaded'), ['cf_signer_keys_loaded 3'])
+  })
+
+  it('answers 404 NOT_FOUND when metrics.enabled is false, the route still registered', async (t) => {
+    const app = await build(t, { configInput: { metrics: { enabled: false } } })
+    const res = await app.inject({ url: '/metrics' })
+    assert.equal(res.statusCode, 404)
+    assert.equal(res.json().code, 'NOT_FOUND')
+    assert.ok(app.hasRoute({ method: 'GET', url: '/metrics' }), 'the same routes, and OpenAPI document, in every configuration')
+  })
+})
+
+describe('errorCodeOf', () => {
+  it('reads the code of a JSON error body, and nothing else', () => {
+    assert.equal(errorCodeOf('{"statusCode":403,"code":"FORBIDDEN_PATH","error":"Forbidden","message":"x"}'), 'FORBIDDEN_PATH')
+    assert.equal(errorCodeOf('{"status":"not-ready"}'), undefined)
+    assert.equal(errorCodeOf('{not json'), undefined)
+    assert.equal(errorCodeOf('plain text'), undefined)
+    assert.equal(errorCodeOf(Buffer.from('{"code":"X"}')), undefined)
+  })
+})
