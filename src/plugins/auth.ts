@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import buildGetJwks from 'get-jwks'
-import { appError } from '../errors.js'
+import { appError, CodedError } from '../errors.js'
 import { callerFromClaims, hasAnyScope, type Caller, type Scope } from '../grants/caller.js'
 
 declare module 'fastify' {
@@ -46,6 +46,7 @@ function createAuthenticate() {
       try {
         claims = useQuery ? await request.jwtVerify({ extractToken: () => queryToken } as never) : await request.jwtVerify()
       } catch (err) {
+        if (err instanceof CodedError) throw err
         const code = tokenErrorCode((err as { code?: string }).code)
         throw appError(code, TOKEN_MESSAGES[code])
       }
@@ -64,6 +65,8 @@ async function authPlugin(app: FastifyInstance) {
     algorithms: jwt.algorithms as never,
     allowedIss: jwt.issuer,
     allowedAud: jwt.audience,
+    // fast-jwt checks iss/aud only when present: a configured issuer or audience must also be required.
+    requiredClaims: [...(jwt.issuer !== undefined ? ['iss'] : []), ...(jwt.audience !== undefined ? ['aud'] : [])],
     clockTolerance: jwt.clockToleranceSeconds * 1000,
   }
   let secret: Parameters<typeof fastifyJwt>[1]['secret']
@@ -74,12 +77,20 @@ async function authPlugin(app: FastifyInstance) {
     secret = { public: readFileSync(jwt.publicKeyFile), private: 'unused' }
   } else {
     const jwksUrl = new URL(jwt.jwksUrl!)
-    const getJwks = buildGetJwks({ jwksPath: jwksUrl.pathname, providerDiscovery: false, ttl: 600_000 })
-    const fetchKey = async (_request: unknown, token: { header: { kid?: string; alg?: string } }) =>
-      getJwks.getPublicKey({ kid: token.header.kid, alg: token.header.alg, domain: jwksUrl.origin })
+    const getJwks = buildGetJwks({ jwksPath: jwksUrl.pathname + jwksUrl.search, providerDiscovery: false, ttl: 600_000 })
+    const fetchKey = async (_request: unknown, token: { header: { kid?: string; alg?: string } }) => {
+      try {
+        return await getJwks.getPublicKey({ kid: token.header.kid, alg: token.header.alg, domain: jwksUrl.origin })
+      } catch (err) {
+        // An unknown kid is the token's fault; an unreachable or broken key set is ours, not a bad token.
+        if ((err as { code?: string }).code === 'JWK_NOT_FOUND') throw err
+        throw appError('AUTH_UNAVAILABLE', 'the token signing keys (auth.jwt.jwksUrl) cannot be fetched; try again later')
+      }
+    }
     secret = fetchKey as never
   }
-  await app.register(fastifyJwt, { secret, verify: verify as never })
+  // `complete` hands the key lookup the token's header (its kid and alg), not only the payload.
+  await app.register(fastifyJwt, { secret, verify: verify as never, decode: { complete: true } })
   app.decorateRequest('caller', null as unknown as Caller)
   app.decorate('authenticate', createAuthenticate())
 }
