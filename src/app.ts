@@ -10,7 +10,11 @@ import keysPlugin from './plugins/keys.js'
 import authPlugin from './plugins/auth.js'
 import signerPlugin from './plugins/signer.js'
 import metricsPlugin from './plugins/metrics.js'
+import httpSecurityPlugin from './plugins/http-security.js'
+import openapiPlugin from './plugins/openapi.js'
+import rateLimitPlugin from './plugins/rate-limit.js'
 import { opsRoutes } from './routes/ops/index.js'
+import { docsRoutes } from './routes/ops/docs.js'
 import { signingRoutes } from './routes/v1/signing/index.js'
 import { keysRoutes } from './routes/v1/keys/index.js'
 
@@ -34,6 +38,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logStream !== undefined ? pino(logOptions, options.logStream) : pino(logOptions),
     bodyLimit: config.server.bodyLimitBytes,
+    requestTimeout: config.server.requestTimeoutSeconds * 1000,
+    keepAliveTimeout: config.server.keepAliveTimeoutSeconds * 1000,
     trustProxy: config.server.trustProxy as boolean | string[],
     requestIdHeader: false,
     // Accept a caller's X-Request-Id when it is sane, so logs can be joined across services.
@@ -47,13 +53,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance
 
   await app.register(configPlugin, { config, now: options.now })
+  await app.register(httpSecurityPlugin)
   await app.register(metricsPlugin)
   await app.register(errorsPlugin)
   await app.register(keysPlugin)
   await app.register(authPlugin)
   await app.register(signerPlugin)
+  await app.register(rateLimitPlugin)
+  // Before any route: it collects the route schemas as they are registered.
+  await app.register(openapiPlugin)
 
   await app.register(opsRoutes)
+  await app.register(docsRoutes)
   await app.register(
     async (v1) => {
       await v1.register(signingRoutes)

@@ -28,6 +28,15 @@ export const DistributionSchema = Type.Object(
   { additionalProperties: false },
 )
 
+/** One route group's budget per caller: `max` requests per window. */
+export const RateLimitGroupSchema = Type.Object(
+  { max: Type.Integer({ minimum: 1, maximum: 1_000_000 }), timeWindowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }) },
+  { additionalProperties: false },
+)
+
+// A browser origin as sent in the Origin header: lower-case scheme and host, optional port, no path, no wildcard.
+const ORIGIN_PATTERN = '^https?://([a-z0-9]([a-z0-9.-]*[a-z0-9])?|\\[[0-9a-f:.]+\\])(:[0-9]{1,5})?$'
+
 export const JwtAlgorithmSchema = Type.Union(
   ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'].map((a) => Type.Literal(a)),
 )
@@ -40,6 +49,10 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
         trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 0 }), Type.Array(Type.String())], { default: false }),
         bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1_048_576 }),
+        /** Time allowed to receive a whole request (headers and body): slow clients are cut off. */
+        requestTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+        /** Idle keep-alive connections close after this; keep it above the load balancer's idle timeout. */
+        keepAliveTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 72 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -75,6 +88,25 @@ export const ConfigSchema = Type.Object(
     ),
     distributions: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), DistributionSchema, { default: {} }),
     metrics: Type.Object({ enabled: Type.Boolean({ default: true }) }, { additionalProperties: false, default: {} }),
+    rateLimit: Type.Object(
+      {
+        sign: Type.Optional(RateLimitGroupSchema),
+        admin: Type.Optional(RateLimitGroupSchema),
+        /** A Redis shared by every instance, so they share one budget (in-memory per instance when absent). */
+        redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://', maxLength: 2048 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    cors: Type.Object(
+      {
+        /** Browser origins allowed to call the API; never `*`. CORS is off when empty. */
+        origins: Type.Array(Type.String({ pattern: ORIGIN_PATTERN, maxLength: 300 }), { default: [], maxItems: 100 }),
+        credentials: Type.Boolean({ default: false }),
+        maxAgeSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 600 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    docs: Type.Object({ enabled: Type.Boolean({ default: true }) }, { additionalProperties: false, default: {} }),
   },
   { additionalProperties: false },
 )

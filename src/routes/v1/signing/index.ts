@@ -42,6 +42,7 @@ export async function signingRoutes(fastify: FastifyInstance) {
     '/signed-urls',
     {
       onRequest: app.authenticate(['sign']),
+      config: { rateLimitGroup: 'sign' },
       schema: {
         summary: 'Sign one URL',
         tags: ['signing'],
@@ -57,6 +58,7 @@ export async function signingRoutes(fastify: FastifyInstance) {
     '/signed-urls/batch',
     {
       onRequest: app.authenticate(['sign']),
+      config: { rateLimitGroup: 'sign' },
       schema: {
         summary: 'Sign up to 1000 URLs; each item succeeds or fails on its own',
         tags: ['signing'],
