@@ -67,6 +67,31 @@ function createMemoryStore(now: () => number) {
   }
 }
 
+// Atomic, one round trip: count the request, and start the window with the first one.
+const INCR_WINDOW_LUA = `
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {current, redis.call('PTTL', KEYS[1])}`
+
+/** The same fixed windows in Redis, shared by every instance: `cf-signer:rate-limit:<group>:<caller>`. */
+function createRedisStore(redis: Redis) {
+  return class RedisStore {
+    incr(key: string, callback: IncrCallback, timeWindowMs: number): void {
+      redis.eval(INCR_WINDOW_LUA, 1, `${REDIS_KEY_PREFIX}${key}`, timeWindowMs).then(
+        (result) => {
+          const [current, ttl] = result as [number, number]
+          callback(null, { current, ttl })
+        },
+        (err: Error) => callback(err),
+      )
+    }
+
+    child(): RedisStore {
+      return new RedisStore()
+    }
+  }
+}
+
 function createRedis(app: FastifyInstance, url: string): Redis {
   // Commands fail at once while Redis is away (no queue), so a request never waits on it.
   const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000 })
@@ -94,19 +119,20 @@ async function rateLimitPlugin(app: FastifyInstance) {
   const groups = RATE_LIMIT_GROUPS.filter((group) => settings[group] !== undefined)
   if (groups.length === 0) return
 
-  let redis: Redis | undefined
+  let store
   if (settings.redisUrl !== undefined) {
-    const client = createRedis(app, settings.redisUrl)
-    redis = client
+    const redis = createRedis(app, settings.redisUrl)
     // A first connection that fails is retried in the background; the start does not wait for Redis.
-    await client.connect().catch(() => undefined)
-    app.addHook('onClose', async () => client.disconnect())
+    await redis.connect().catch(() => undefined)
+    app.addHook('onClose', async () => redis.disconnect())
+    store = createRedisStore(redis)
+  } else {
+    store = createMemoryStore(app.now)
   }
 
   await app.register(fastifyRateLimit, {
     global: false,
-    ...(redis !== undefined ? { redis } : { store: createMemoryStore(app.now) }),
-    nameSpace: REDIS_KEY_PREFIX,
+    store,
     skipOnError: true,
     errorResponseBuilder: (_request, context) => appError('RATE_LIMITED', `rate limit exceeded: retry in ${context.after}`),
   })
