@@ -17,6 +17,8 @@ import { opsRoutes } from './routes/ops/index.js'
 import { docsRoutes } from './routes/ops/docs.js'
 import { signingRoutes } from './routes/v1/signing/index.js'
 import { keysRoutes } from './routes/v1/keys/index.js'
+import { playbackRoutes } from './routes/v1/playback/index.js'
+import { inspectRoutes } from './routes/v1/inspect/index.js'
 
 export interface AppOptions {
   config: Config
@@ -69,6 +71,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     async (v1) => {
       await v1.register(signingRoutes)
       await v1.register(keysRoutes)
+      await v1.register(playbackRoutes)
+      await v1.register(inspectRoutes)
     },
     { prefix: '/v1' },
   )

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { appError, CodedError } from '../../../errors.js'
+import { parseTime } from '../../../grants/resolve.js'
+import { withErrors } from '../../../plugins/errors.js'
+import { inspectSignedRequest } from '../../../signing/inspect.js'
+import { InspectBodySchema, InspectionSchema } from './schemas.js'
+
+/** Why would CloudFront answer AccessDenied? Judged with the keys this service signs (and signed) with. */
+export async function inspectRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+
+  app.post(
+    '/inspect',
+    {
+      onRequest: app.authenticate(['sign', 'admin:read']),
+      config: { rateLimitGroup: 'sign' },
+      schema: {
+        summary: 'Check a signed URL, stream name or cookie set as CloudFront would',
+        tags: ['playback'],
+        security: [{ bearerAuth: [] }],
+        body: InspectBodySchema,
+        response: withErrors({ 200: InspectionSchema }),
+      },
+    },
+    async (request) => {
+      const { url, cookies, ip } = request.body
+      const inspection = inspectSignedRequest({ url, cookies, ip, at: requestTime(request.body.at, app.now()), lookupKey: (id) => app.keyStore.verificationKey(id) })
+      // Never the URL or cookies: they may be live credentials.
+      request.log.info({ verdict: inspection.verdict, reason: inspection.reason, keyId: inspection.keyId }, 'inspected')
+      return inspection
+    },
+  )
+}
+
+function requestTime(at: string | number | undefined, nowMs: number): number {
+  if (at === undefined) return Math.floor(nowMs / 1000)
+  try {
+    return parseTime(at, 'at')
+  } catch (err) {
+    if (err instanceof CodedError) throw appError('VALIDATION_ERROR', 'body.at must be epoch seconds or an ISO 8601 timestamp with a time zone')
+    throw err
+  }
+}
