@@ -25,6 +25,7 @@ export const ERROR_STATUS = {
   UNKNOWN_DISTRIBUTION: 400,
   UNKNOWN_KEY: 400,
   TOKEN_IN_QUERY_NOT_ALLOWED: 400,
+  UNKNOWN_ACCOUNT: 400,
   // 401: who is calling is not established
   UNAUTHORIZED: 401,
   TOKEN_INVALID: 401,
@@ -45,6 +46,13 @@ export const ERROR_STATUS = {
   INTERNAL_ERROR: 500,
   NOT_READY: 503,
   AUTH_UNAVAILABLE: 503,
+  // admin API: the AWS side (CloudFront's own codes pass through with their own status)
+  UPSTREAM_ERROR: 502,
+  UPSTREAM_UNAVAILABLE: 502,
+  AWS_CREDENTIALS_UNAVAILABLE: 502,
+  ADMIN_NOT_CONFIGURED: 503,
+  UPSTREAM_TIMEOUT: 504,
+  WAIT_TIMEOUT: 504,
 } as const satisfies Record<string, number>
 
 export type ErrorCode = keyof typeof ERROR_STATUS

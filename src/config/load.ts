@@ -74,6 +74,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const passphrase = input.keys.passphraseFile !== undefined ? readSecret(input.keys.passphraseFile, 'keys.passphraseFile', problems) : undefined
 
   checkDistributions(input, problems)
+  checkAws(input, problems)
   if (problems.length > 0) throw new ConfigError(problems)
 
   return deepFreeze({
@@ -117,6 +118,23 @@ function defaultAlgorithms(source: string | undefined, publicKeyFile: string | u
     }
   }
   return source === 'jwksUrl' ? ['RS256'] : ['HS256']
+}
+
+function checkAws(input: ConfigInput, problems: string[]): void {
+  const aws = input.aws
+  if (aws === undefined) return
+  const names = Object.keys(aws.accounts)
+  if (names.length === 0) problems.push('aws.accounts: name at least one account (or leave the aws section out)')
+  if (aws.defaultAccount !== undefined && !names.includes(aws.defaultAccount)) {
+    problems.push(`aws.defaultAccount: ${aws.defaultAccount} is not one of aws.accounts (${names.join(', ') || 'none'})`)
+  }
+  if (aws.defaultAccount === undefined && names.length > 1) problems.push(`aws.defaultAccount: required when several accounts are configured (${names.join(', ')})`)
+  if (aws.wait.defaultTimeoutSeconds > aws.wait.maxTimeoutSeconds) {
+    problems.push(`aws.wait.defaultTimeoutSeconds: ${aws.wait.defaultTimeoutSeconds} exceeds maxTimeoutSeconds (${aws.wait.maxTimeoutSeconds})`)
+  }
+  if (aws.wait.firstPollDelayMs > aws.wait.maxPollDelayMs) {
+    problems.push(`aws.wait.firstPollDelayMs: ${aws.wait.firstPollDelayMs} exceeds maxPollDelayMs (${aws.wait.maxPollDelayMs})`)
+  }
 }
 
 function checkDistributions(input: ConfigInput, problems: string[]): void {

@@ -37,6 +37,43 @@ export const RateLimitGroupSchema = Type.Object(
 // A browser origin as sent in the Origin header: lower-case scheme and host, optional port, no path, no wildcard.
 const ORIGIN_PATTERN = '^https?://([a-z0-9]([a-z0-9.-]*[a-z0-9])?|\\[[0-9a-f:.]+\\])(:[0-9]{1,5})?$'
 
+/** One AWS account the admin routes act on; credentials come from the standard AWS chain, never from a request. */
+export const AwsAccountSchema = Type.Object(
+  {
+    region: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+$', maxLength: 32 }),
+    /** A named profile from the shared AWS config/credentials files. */
+    profile: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    /** A role to assume (with the profile's, or the default chain's, credentials). */
+    roleArn: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$' })),
+    /** A CloudFront-compatible endpoint (the local emulator); S3 goes there too, path-style. */
+    endpoint: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+/?$', maxLength: 2048 })),
+  },
+  { additionalProperties: false },
+)
+
+export const AwsSchema = Type.Object(
+  {
+    accounts: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), AwsAccountSchema, { default: {} }),
+    /** The account used when a request names none (optional with a single account). */
+    defaultAccount: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** SDK attempts per call (the SDK retries throttling, 5xx and network errors). */
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+    /** One HTTP call to AWS gives up after this (504 UPSTREAM_TIMEOUT once the attempts are spent). */
+    requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 30_000 }),
+    wait: Type.Object(
+      {
+        defaultTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 7200, default: 900 }),
+        maxTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 7200, default: 1800 }),
+        /** Polls back off from the first to the last delay, doubling. */
+        firstPollDelayMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 1000 }),
+        maxPollDelayMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 20_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+)
+
 export const JwtAlgorithmSchema = Type.Union(
   ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'].map((a) => Type.Literal(a)),
 )
@@ -87,6 +124,8 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     distributions: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), DistributionSchema, { default: {} }),
+    /** Admin API: absent means no AWS (503 ADMIN_NOT_CONFIGURED; the local emulator in development). */
+    aws: Type.Optional(AwsSchema),
     metrics: Type.Object({ enabled: Type.Boolean({ default: true }) }, { additionalProperties: false, default: {} }),
     rateLimit: Type.Object(
       {
@@ -113,6 +152,8 @@ export const ConfigSchema = Type.Object(
 
 export type ConfigInput = Static<typeof ConfigSchema>
 export type DistributionConfig = Static<typeof DistributionSchema>
+export type AwsConfig = Static<typeof AwsSchema>
+export type AwsAccountConfig = Static<typeof AwsAccountSchema>
 
 /** The validated, resolved configuration the app runs on. Secrets are read from their files. */
 export interface Config extends ConfigInput {

@@ -1,0 +1,115 @@
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront'
+import { S3Client } from '@aws-sdk/client-s3'
+import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers'
+import type { AwsAccountConfig, AwsConfig } from '../config/schema.js'
+import { appError } from '../errors.js'
+import { translateAwsError } from './errors.js'
+
+/** Fixed credentials: only the local emulator's dummy ones (development, tests), never real ones. */
+export interface StaticCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+}
+
+/** One configured AWS account: its two clients, created once. */
+export interface AwsAccount {
+  readonly name: string
+  readonly cloudFront: CloudFrontClient
+  readonly s3: S3Client
+}
+
+export interface AwsAccountsOptions {
+  /** Replaces the standard credential chain for every account (the emulator's dummy credentials). */
+  credentials?: StaticCredentials
+  /** Called once per SDK command, after its retries: `outcome` is `ok` or the error code. */
+  recordCall?: (operation: string, outcome: string) => void
+}
+
+// The SDK's session name for an assumed role, visible in the account's CloudTrail.
+const ROLE_SESSION_NAME = 'cf-signer'
+const CONNECTION_TIMEOUT_MS = 5000
+
+function credentialsFor(account: AwsAccountConfig, fixed: StaticCredentials | undefined) {
+  if (fixed !== undefined) return fixed
+  const base = account.profile !== undefined ? fromIni({ profile: account.profile }) : undefined
+  if (account.roleArn !== undefined) {
+    return fromTemporaryCredentials({
+      params: { RoleArn: account.roleArn, RoleSessionName: ROLE_SESSION_NAME },
+      masterCredentials: base,
+      clientConfig: { region: account.region },
+    })
+  }
+  return base ?? fromNodeProviderChain()
+}
+
+// The slice of the SDK's middleware stack the boundary needs (both clients share it).
+type Handler = (args: unknown) => Promise<unknown>
+interface MiddlewareStack {
+  add(middleware: (next: Handler, context: { commandName?: string }) => Handler, options: { step: 'initialize'; priority: 'high'; name: string }): void
+}
+
+/**
+ * The adapter's boundary, outside the SDK's retries: every command is counted once, and anything it
+ * throws becomes a coded error, so callers never see an AWS type.
+ */
+function guard(stack: MiddlewareStack, recordCall: AwsAccountsOptions['recordCall']): void {
+  stack.add(
+    (next, context) => async (args) => {
+      const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '')
+      try {
+        const output = await next(args)
+        recordCall?.(operation, 'ok')
+        return output
+      } catch (err) {
+        const coded = translateAwsError(err, operation)
+        recordCall?.(operation, coded.code)
+        throw coded
+      }
+    },
+    { step: 'initialize', priority: 'high', name: 'cfSignerBoundary' },
+  )
+}
+
+function createAccount(name: string, account: AwsAccountConfig, aws: AwsConfig, options: AwsAccountsOptions): AwsAccount {
+  const common = {
+    region: account.region,
+    credentials: credentialsFor(account, options.credentials),
+    maxAttempts: aws.maxAttempts,
+    requestHandler: { requestTimeout: aws.requestTimeoutMs, connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, aws.requestTimeoutMs) },
+    ...(account.endpoint !== undefined && { endpoint: account.endpoint }),
+  }
+  const cloudFront = new CloudFrontClient(common)
+  const s3 = new S3Client({ ...common, forcePathStyle: account.endpoint !== undefined })
+  guard(cloudFront.middlewareStack as unknown as MiddlewareStack, options.recordCall)
+  guard(s3.middlewareStack as unknown as MiddlewareStack, options.recordCall)
+  return { name, cloudFront, s3 }
+}
+
+/** The configured accounts, each with its clients created once; resolves the account a request names. */
+export function createAwsAccounts(aws: AwsConfig | undefined, options: AwsAccountsOptions = {}) {
+  const accounts = new Map<string, AwsAccount>()
+  for (const [name, account] of Object.entries(aws?.accounts ?? {})) accounts.set(name, createAccount(name, account, aws!, options))
+  const defaultName = aws?.defaultAccount ?? (accounts.size === 1 ? [...accounts.keys()][0] : undefined)
+
+  return {
+    configured: accounts.size > 0,
+    names: (): string[] => [...accounts.keys()],
+    /** The account named by `?account=`, or the default one. */
+    resolve(name: string | undefined): AwsAccount {
+      if (accounts.size === 0) throw appError('ADMIN_NOT_CONFIGURED', 'the admin API needs an AWS account: configure aws.accounts')
+      const account = accounts.get(name ?? defaultName ?? '')
+      if (account === undefined) {
+        throw appError('UNKNOWN_ACCOUNT', `account must be one of ${[...accounts.keys()].join(', ')}`)
+      }
+      return account
+    },
+    close(): void {
+      for (const account of accounts.values()) {
+        account.cloudFront.destroy()
+        account.s3.destroy()
+      }
+    },
+  }
+}
+
+export type AwsAccounts = ReturnType<typeof createAwsAccounts>
