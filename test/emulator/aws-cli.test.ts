@@ -1,0 +1,132 @@
+// The emulator as a separate process (`npm run emulator`), driven by the real AWS CLI (botocore).
+// CI installs awscli; without `aws` on PATH these tests fail rather than skip.
+import assert from 'node:assert/strict'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import { after, before, describe, it } from 'node:test'
+
+const awsHome = mkdtempSync(join(tmpdir(), 'cf-emulator-aws-'))
+const awsEnv = {
+  PATH: process.env.PATH ?? '',
+  HOME: awsHome,
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_CONFIG_FILE: join(awsHome, 'config'),
+  AWS_SHARED_CREDENTIALS_FILE: join(awsHome, 'credentials'),
+  AWS_PAGER: '',
+}
+
+interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function runAws(endpoint: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    execFile('aws', [...args, '--endpoint-url', endpoint, '--output', 'json'], { env: awsEnv, timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error !== null && typeof error.code !== 'number') return reject(error)
+      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
+    })
+  })
+}
+
+async function awsJson(endpoint: string, args: string[]): Promise<any> {
+  const result = await runAws(endpoint, args)
+  assert.equal(result.code, 0, `aws ${args.join(' ')} failed: ${result.stderr}`)
+  return JSON.parse(result.stdout)
+}
+
+async function startEmulatorProcess(): Promise<{ child: ChildProcess; endpoint: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/cli.ts', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let output = ''
+  for await (const chunk of child.stdout!) {
+    output += String(chunk)
+    const match = /cloudfront emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+    if (match?.[1] !== undefined) return { child, endpoint: match[1] }
+  }
+  throw new Error(`the emulator exited before listening: ${output}`)
+}
+
+describe('AWS CLI against the emulator process', () => {
+  let emulator: { child: ChildProcess; endpoint: string }
+
+  before(async () => {
+    emulator = await startEmulatorProcess()
+  })
+  after(() => {
+    if (emulator.child.exitCode === null) emulator.child.kill('SIGTERM')
+  })
+
+  it('finds the aws CLI on PATH', async () => {
+    const version = await new Promise<string>((resolve, reject) => {
+      execFile('aws', ['--version'], { env: awsEnv }, (error, stdout, stderr) => (error ? reject(error) : resolve(stdout + stderr)))
+    })
+    assert.match(version, /aws-cli\//)
+  })
+
+  it('creates, lists and gets a distribution, invalidates paths and waits for deployment', async () => {
+    const { endpoint } = emulator
+    const created = await awsJson(endpoint, ['cloudfront', 'create-distribution', '--origin-domain-name', 'mybucket.s3.amazonaws.com'])
+    const id: string = created.Distribution.Id
+    assert.match(id, /^E[A-Z0-9]{13}$/)
+    assert.match(created.ETag, /^E[A-Z0-9]{13}$/)
+    assert.equal(created.Location, `https://cloudfront.amazonaws.com/2020-05-31/distribution/${id}`)
+    const origin = created.Distribution.DistributionConfig.Origins.Items[0]
+    assert.equal(origin.DomainName, 'mybucket.s3.amazonaws.com')
+    assert.deepEqual(origin.S3OriginConfig, { OriginAccessIdentity: '' })
+    assert.equal(created.Distribution.DistributionConfig.DefaultCacheBehavior.ForwardedValues.QueryString, false)
+
+    const listed = await awsJson(endpoint, ['cloudfront', 'list-distributions'])
+    const summary = listed.DistributionList.Items.find((item: { Id: string }) => item.Id === id)
+    assert.equal(summary.DomainName, created.Distribution.DomainName)
+    assert.equal(summary.Status, 'Deployed')
+
+    const got = await awsJson(endpoint, ['cloudfront', 'get-distribution', '--id', id])
+    assert.equal(got.ETag, created.ETag)
+    assert.equal(got.Distribution.Status, 'Deployed')
+
+    const invalidation = await awsJson(endpoint, ['cloudfront', 'create-invalidation', '--distribution-id', id, '--paths', '/a', '/b'])
+    assert.deepEqual(invalidation.Invalidation.InvalidationBatch.Paths, { Quantity: 2, Items: ['/a', '/b'] })
+    assert.match(invalidation.Invalidation.InvalidationBatch.CallerReference, /^cli-/)
+    assert.match(invalidation.Location, new RegExp(`/distribution/${id}/invalidation/I[A-Z0-9]{13}$`))
+
+    const waited = await runAws(endpoint, ['cloudfront', 'wait', 'distribution-deployed', '--id', id])
+    assert.equal(waited.code, 0, waited.stderr)
+  })
+
+  it('maps error responses to botocore errors', async () => {
+    const { endpoint } = emulator
+    const missing = await runAws(endpoint, ['cloudfront', 'get-distribution', '--id', 'ENOSUCHDIST000'])
+    assert.notEqual(missing.code, 0)
+    assert.match(missing.stderr, /\(NoSuchDistribution\) when calling the GetDistribution operation/)
+    const created = await awsJson(endpoint, ['cloudfront', 'create-distribution', '--origin-domain-name', 'site.example.com'])
+    assert.equal(created.Distribution.DistributionConfig.Origins.Items[0].CustomOriginConfig.OriginProtocolPolicy, 'http-only')
+    const unconditional = await runAws(endpoint, ['cloudfront', 'delete-distribution', '--id', created.Distribution.Id])
+    assert.match(unconditional.stderr, /\(InvalidIfMatchVersion\)/)
+    const enabled = await runAws(endpoint, ['cloudfront', 'delete-distribution', '--id', created.Distribution.Id, '--if-match', created.ETag])
+    assert.match(enabled.stderr, /\(DistributionNotDisabled\)/)
+  })
+
+  it('retries a throttled call injected through the control endpoint', async () => {
+    const { endpoint } = emulator
+    const response = await fetch(`${endpoint}/__emulator/fault`, {
+      method: 'POST',
+      body: JSON.stringify({ operation: 'ListDistributions', code: 'Throttling', times: 1 }),
+    })
+    assert.equal(response.status, 201)
+    const listed = await awsJson(endpoint, ['cloudfront', 'list-distributions'])
+    assert.ok(listed.DistributionList.Items.length >= 2)
+  })
+
+  it('exits cleanly on SIGTERM', async () => {
+    const { child } = emulator
+    child.kill('SIGTERM')
+    const [code] = await once(child, 'exit')
+    assert.equal(code, 0)
+  })
+})
