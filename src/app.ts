@@ -56,6 +56,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors[0], dataVar)),
   }) as unknown as FastifyInstance
+  // A JSON API: text/plain gets 415 like every other non-JSON type, not a confusing schema error.
+  app.removeContentTypeParser('text/plain')
 
   await app.register(configPlugin, { config, now: options.now })
   await app.register(httpSecurityPlugin)

@@ -89,8 +89,8 @@ export function parseTime(value: string | number, field: string): number {
 
 /**
  * The policy conditions for a request: the expiry (default TTL of the distribution, never beyond its
- * maxTtlSeconds nor the token's), rounded up to the distribution's expiry granularity so repeated
- * requests share one signature; the optional not-before and IP range.
+ * maxTtlSeconds nor the token's), rounded up to the distribution's expiry granularity (capped at that
+ * maximum) so repeated requests share one signature; the optional not-before and IP range.
  */
 export function resolveConditions(input: ConditionsInput, dist: Distribution, ctx: GrantContext): PolicyConditions {
   if (input.expiresIn !== undefined && input.expiresAt !== undefined) {
@@ -103,8 +103,9 @@ export function resolveConditions(input: ConditionsInput, dist: Distribution, ct
   if (requested - ctx.now > maxTtl) {
     throw appError('FORBIDDEN_TTL', `a lifetime of ${requested - ctx.now} s exceeds the maximum of ${maxTtl} s`)
   }
+  // Rounded up (never shorter than asked) but capped at the maximum lifetime, which is never exceeded.
   const granularity = dist.expiryGranularitySeconds
-  const expires = Math.ceil(requested / granularity) * granularity
+  const expires = Math.min(Math.ceil(requested / granularity) * granularity, ctx.now + maxTtl)
 
   let notBefore: number | undefined
   if (input.notBefore !== undefined) {

@@ -11,10 +11,12 @@ import { join } from 'node:path'
 import { createSigner } from 'fast-jwt'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../support/build.js'
+import { sharedApp } from '../support/shared-app.js'
 import { makeKeyDir } from '../support/keys.js'
 import { bearer, makeToken, TEST_JWT_SECRET } from '../support/tokens.js'
 
 const SIGN = { distribution: 'demo', path: '/videos/intro.mp4' }
+const defaultApp = sharedApp()
 
 async function post(app: FastifyInstance, headers: Record<string, string>, payload: unknown = SIGN, url = '/v1/signed-urls') {
   return app.inject({ method: 'POST', url, headers, payload: payload as object })
@@ -43,34 +45,34 @@ function publicPem(key: KeyObject): string {
 }
 
 describe('auth: tokens that are refused with 401', () => {
-  it('no Authorization header: UNAUTHORIZED', async (t) => {
-    const app = await build(t)
+  it('no Authorization header: UNAUTHORIZED', async () => {
+    const app = await defaultApp()
     assertError(await post(app, {}), 401, 'UNAUTHORIZED')
   })
 
-  it('a header that is not a bearer token: UNAUTHORIZED', async (t) => {
-    const app = await build(t)
+  it('a header that is not a bearer token: UNAUTHORIZED', async () => {
+    const app = await defaultApp()
     for (const authorization of ['Basic YWxpY2U6c2VjcmV0', 'Bearer', makeToken()]) {
       assertError(await post(app, { authorization }), 401, 'UNAUTHORIZED')
     }
   })
 
-  it('a malformed bearer header: TOKEN_INVALID', async (t) => {
-    const app = await build(t)
+  it('a malformed bearer header: TOKEN_INVALID', async () => {
+    const app = await defaultApp()
     for (const authorization of [`Bearer ${makeToken()} extra`, 'Bearer  two-spaces']) {
       assertError(await post(app, { authorization }), 401, 'TOKEN_INVALID')
     }
   })
 
-  it('a garbage token: TOKEN_INVALID', async (t) => {
-    const app = await build(t)
+  it('a garbage token: TOKEN_INVALID', async () => {
+    const app = await defaultApp()
     for (const token of ['garbage', 'a.b.c', `${b64url({ alg: 'HS256' })}.not-json.sig`]) {
       assertError(await post(app, bearer(token)), 401, 'TOKEN_INVALID')
     }
   })
 
-  it('an expired token: TOKEN_EXPIRED', async (t) => {
-    const app = await build(t)
+  it('an expired token: TOKEN_EXPIRED', async () => {
+    const app = await defaultApp()
     const token = createSigner({ key: TEST_JWT_SECRET, algorithm: 'HS256' })({ sub: 'alice', scope: 'sign', exp: nowSeconds() - 60 })
     assertError(await post(app, bearer(token)), 401, 'TOKEN_EXPIRED')
   })
@@ -81,21 +83,21 @@ describe('auth: tokens that are refused with 401', () => {
     assert.equal((await post(app, bearer(token))).statusCode, 200)
   })
 
-  it('a token not valid yet (nbf): TOKEN_NOT_YET_VALID', async (t) => {
-    const app = await build(t)
+  it('a token not valid yet (nbf): TOKEN_NOT_YET_VALID', async () => {
+    const app = await defaultApp()
     assertError(await post(app, bearer(makeToken(undefined, { notBeforeSeconds: 600 }))), 401, 'TOKEN_NOT_YET_VALID')
   })
 
-  it('a bad signature (another secret, or a tampered payload): TOKEN_INVALID', async (t) => {
-    const app = await build(t)
+  it('a bad signature (another secret, or a tampered payload): TOKEN_INVALID', async () => {
+    const app = await defaultApp()
     assertError(await post(app, bearer(makeToken(undefined, { key: 'another-secret-that-is-long-enough-0123456789' }))), 401, 'TOKEN_INVALID')
     const [header, , signature] = makeToken({ sub: 'alice', scope: 'sign' }).split('.')
     const tampered = `${header}.${b64url({ sub: 'alice', scope: 'sign sign:wildcard admin:write', exp: nowSeconds() + 600 })}.${signature}`
     assertError(await post(app, bearer(tampered)), 401, 'TOKEN_INVALID')
   })
 
-  it('alg "none" (crafted by hand, with and without a signature part): TOKEN_INVALID', async (t) => {
-    const app = await build(t)
+  it('alg "none" (crafted by hand, with and without a signature part): TOKEN_INVALID', async () => {
+    const app = await defaultApp()
     const payload = b64url({ sub: 'mallory', scope: 'sign', exp: nowSeconds() + 600 })
     for (const alg of ['none', 'None', 'NONE']) {
       const header = b64url({ alg, typ: 'JWT' })
@@ -107,8 +109,8 @@ describe('auth: tokens that are refused with 401', () => {
     }
   })
 
-  it('an algorithm outside the pinned list (HS384 when HS256 is pinned): TOKEN_INVALID', async (t) => {
-    const app = await build(t)
+  it('an algorithm outside the pinned list (HS384 when HS256 is pinned): TOKEN_INVALID', async () => {
+    const app = await defaultApp()
     assertError(await post(app, bearer(makeToken(undefined, { algorithm: 'HS384' }))), 401, 'TOKEN_INVALID')
   })
 
@@ -183,8 +185,8 @@ describe('auth: verification sources', () => {
 })
 
 describe('auth: scopes and claims', () => {
-  it('reads scopes from `scope` (space separated) and from `scp` (an array)', async (t) => {
-    const app = await build(t)
+  it('reads scopes from `scope` (space separated) and from `scp` (an array)', async () => {
+    const app = await defaultApp()
     assert.equal((await post(app, bearer(makeToken({ sub: 'a', scope: 'admin:read sign' })))).statusCode, 200)
     assert.equal((await post(app, bearer(makeToken({ sub: 'a', scp: ['admin:read', 'sign'] })))).statusCode, 200)
     assertError(await post(app, bearer(makeToken({ sub: 'a', scope: 'admin:read signer' }))), 403, 'FORBIDDEN_SCOPE')
@@ -192,16 +194,16 @@ describe('auth: scopes and claims', () => {
     assertError(await post(app, bearer(makeToken({ sub: 'a' }))), 403, 'FORBIDDEN_SCOPE')
   })
 
-  it('`distributions` narrows the caller: FORBIDDEN_DISTRIBUTION, by name and by host', async (t) => {
-    const app = await build(t)
+  it('`distributions` narrows the caller: FORBIDDEN_DISTRIBUTION, by name and by host', async () => {
+    const app = await defaultApp()
     const token = makeToken({ sub: 'a', scope: 'sign', distributions: ['private'] })
     assertError(await post(app, bearer(token)), 403, 'FORBIDDEN_DISTRIBUTION')
     assertError(await post(app, bearer(token), { url: 'https://media.example.com/videos/intro.mp4' }), 403, 'FORBIDDEN_DISTRIBUTION')
     assert.equal((await post(app, bearer(token), { distribution: 'private', path: '/x' })).statusCode, 200)
   })
 
-  it('`paths` narrows the caller: FORBIDDEN_PATH, for exact paths and wildcard resources', async (t) => {
-    const app = await build(t)
+  it('`paths` narrows the caller: FORBIDDEN_PATH, for exact paths and wildcard resources', async () => {
+    const app = await defaultApp()
     const token = makeToken({ sub: 'a', scope: 'sign sign:wildcard', paths: ['/videos/free/*'] })
     assert.equal((await post(app, bearer(token), { distribution: 'demo', path: '/videos/free/a.mp4' })).statusCode, 200)
     assertError(await post(app, bearer(token), { distribution: 'demo', path: '/videos/paid/a.mp4' }), 403, 'FORBIDDEN_PATH')
@@ -209,14 +211,14 @@ describe('auth: scopes and claims', () => {
     assert.equal((await post(app, bearer(token), { distribution: 'demo', path: '/videos/free/a.mp4', resource: '/videos/free/*' })).statusCode, 200)
   })
 
-  it('`paths` never widens the configuration: a path outside allowedPaths stays FORBIDDEN_PATH', async (t) => {
-    const app = await build(t)
+  it('`paths` never widens the configuration: a path outside allowedPaths stays FORBIDDEN_PATH', async () => {
+    const app = await defaultApp()
     const token = makeToken({ sub: 'a', scope: 'sign', paths: ['/*'] })
     assertError(await post(app, bearer(token), { distribution: 'demo', path: '/secret/a.mp4' }), 403, 'FORBIDDEN_PATH')
   })
 
-  it('`maxTtlSeconds` narrows the caller: FORBIDDEN_TTL, and never widens the distribution maximum', async (t) => {
-    const app = await build(t)
+  it('`maxTtlSeconds` narrows the caller: FORBIDDEN_TTL, and never widens the distribution maximum', async () => {
+    const app = await defaultApp()
     const narrow = makeToken({ sub: 'a', scope: 'sign', maxTtlSeconds: 60 })
     assert.equal((await post(app, bearer(narrow), { ...SIGN, expiresIn: 60 })).statusCode, 200)
     assertError(await post(app, bearer(narrow), { ...SIGN, expiresIn: 61 }), 403, 'FORBIDDEN_TTL')
@@ -227,16 +229,16 @@ describe('auth: scopes and claims', () => {
 })
 
 describe('auth: where the token may come from, and when it is checked', () => {
-  it('an access_token in the query on /v1/signed-urls: TOKEN_IN_QUERY_NOT_ALLOWED, even with a header', async (t) => {
-    const app = await build(t)
+  it('an access_token in the query on /v1/signed-urls: TOKEN_IN_QUERY_NOT_ALLOWED, even with a header', async () => {
+    const app = await defaultApp()
     const token = makeToken()
     assertError(await post(app, {}, SIGN, `/v1/signed-urls?access_token=${token}`), 400, 'TOKEN_IN_QUERY_NOT_ALLOWED')
     assertError(await post(app, bearer(token), SIGN, `/v1/signed-urls?access_token=${token}`), 400, 'TOKEN_IN_QUERY_NOT_ALLOWED')
     assertError(await post(app, bearer(token), { items: [SIGN] }, `/v1/signed-urls/batch?access_token=${token}`), 400, 'TOKEN_IN_QUERY_NOT_ALLOWED')
   })
 
-  it('runs before the body is read: a bad body without a token is a 401', async (t) => {
-    const app = await build(t)
+  it('runs before the body is read: a bad body without a token is a 401', async () => {
+    const app = await defaultApp()
     assertError(await post(app, {}, { distribution: 'demo', bogus: true }), 401, 'UNAUTHORIZED')
     const malformed = await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: { 'content-type': 'application/json' }, payload: '{"distribution":' })
     assertError(malformed, 401, 'UNAUTHORIZED')
@@ -244,8 +246,8 @@ describe('auth: where the token may come from, and when it is checked', () => {
     assertError(wrongType, 401, 'UNAUTHORIZED')
   })
 
-  it('401 and 403 answers never echo the token', async (t) => {
-    const app = await build(t)
+  it('401 and 403 answers never echo the token', async () => {
+    const app = await defaultApp()
     const token = makeToken({ sub: 'a', scope: 'admin:read' })
     for (const headers of [bearer(token), bearer(`${token}x`)]) {
       const res = await post(app, headers)

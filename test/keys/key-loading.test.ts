@@ -9,11 +9,13 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load.js'
 import { loadKeyDirectory, loadSigningKey } from '../../src/signing/keys.js'
 import { build, TEST_DISTRIBUTIONS } from '../support/build.js'
+import { sharedApp } from '../support/shared-app.js'
 import { EC_KEY_ID, EC_PEM, exportPem, generatePem, LEGACY_KEY_ID, makeKeyDir, RSA_KEY_ID, RSA_PEM, vectorKeyFiles } from '../support/keys.js'
 import { bearer, makeToken, TEST_JWT_SECRET } from '../support/tokens.js'
 
 const KEY_ID = 'KTESTKEY000001'
 const PASSPHRASE = 'correct horse battery staple'
+const defaultApp = sharedApp()
 
 function keyDir(t: TestContext, files: Record<string, string>): string {
   const { dir, cleanup } = makeKeyDir(files)
@@ -215,8 +217,8 @@ describe('signing keys: the formats CloudFront keys come in load', () => {
 })
 
 describe('GET /v1/keys', () => {
-  it('lists IDs, algorithm, public PEM, SHA-256 fingerprint and the active flag', async (t) => {
-    const app = await build(t)
+  it('lists IDs, algorithm, public PEM, SHA-256 fingerprint and the active flag', async () => {
+    const app = await defaultApp()
     const res = await app.inject({ method: 'GET', url: '/v1/keys', headers: bearer(makeToken({ sub: 'ops', scope: 'admin:read' })) })
     assert.equal(res.statusCode, 200)
     const body = res.json() as { activeKeyId: string; keys: Array<Record<string, unknown>> }
@@ -235,8 +237,8 @@ describe('GET /v1/keys', () => {
     }
   })
 
-  it('never answers private material', async (t) => {
-    const app = await build(t)
+  it('never answers private material', async () => {
+    const app = await defaultApp()
     const res = await app.inject({ method: 'GET', url: '/v1/keys', headers: bearer() })
     assert.equal(res.statusCode, 200)
     assert.doesNotMatch(res.body, /PRIVATE/)
@@ -252,8 +254,8 @@ describe('GET /v1/keys', () => {
     }
   })
 
-  it('needs a token with sign or admin:read', async (t) => {
-    const app = await build(t)
+  it('needs a token with sign or admin:read', async () => {
+    const app = await defaultApp()
     assert.equal((await app.inject({ method: 'GET', url: '/v1/keys' })).json().code, 'UNAUTHORIZED')
     const res = await app.inject({ method: 'GET', url: '/v1/keys', headers: bearer(makeToken({ sub: 'x', scope: 'sign:wildcard' })) })
     assert.equal(res.statusCode, 403)
