@@ -1,0 +1,55 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import SwaggerParser from '@apidevtools/swagger-parser'
+import { parse } from 'yaml'
+import { build } from '../support/build.js'
+
+const OPENAPI_FILE = fileURLToPath(new URL('../../openapi.yaml', import.meta.url))
+const committed = () => parse(readFileSync(OPENAPI_FILE, 'utf8')) as Record<string, any>
+const STALE = 'openapi.yaml differs from what the service serves at /openapi.json: run `npm run openapi` and commit it'
+
+describe('openapi.yaml', () => {
+  it('is exactly what the service serves at /openapi.json', async (t) => {
+    const app = await build(t)
+    const served = await app.inject({ method: 'GET', url: '/openapi.json' })
+    assert.equal(served.statusCode, 200)
+    assert.deepEqual(served.json(), committed(), STALE)
+  })
+
+  it('passes an OpenAPI validator', async () => {
+    const api = (await SwaggerParser.validate(committed() as never)) as Record<string, any>
+    assert.match(api.openapi, /^3\.0\./)
+  })
+
+  it('does not depend on the configuration: every route is registered whatever it says', async (t) => {
+    const variants = [
+      { docs: { enabled: false }, metrics: { enabled: false } },
+      {
+        rateLimit: { sign: { max: 5, timeWindowSeconds: 60 }, admin: { max: 5, timeWindowSeconds: 60 } },
+        cors: { origins: ['https://app.example.com'] },
+        distributions: { other: { domain: 'd333333abcdef8.cloudfront.net' } },
+      },
+    ]
+    for (const configInput of variants) {
+      const app = await build(t, { configInput })
+      assert.deepEqual(JSON.parse(JSON.stringify(app.swagger())), committed(), `${JSON.stringify(configInput)}: ${STALE}`)
+    }
+  })
+
+  it('declares the bearer scheme on every /v1 operation and the shared ErrorResponse for its errors', () => {
+    const api = committed()
+    assert.deepEqual(api.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    assert.deepEqual(api.components.schemas.ErrorResponse.required, ['statusCode', 'code', 'error', 'message'])
+    const operations = Object.entries(api.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, path, operation })),
+    )
+    assert.ok(operations.some((o) => o.name === 'POST /v1/signed-urls'))
+    for (const { name, path, operation } of operations.filter((o) => o.path.startsWith('/v1/'))) {
+      assert.deepEqual(operation.security, [{ bearerAuth: [] }], `${name} security`)
+      const errors = operation.responses['4XX'] ?? operation.responses['4xx']
+      assert.equal(errors?.content?.['application/json']?.schema?.$ref, '#/components/schemas/ErrorResponse', `${name} 4xx`)
+    }
+  })
+})
