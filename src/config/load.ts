@@ -64,7 +64,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   const algorithms = jwt.algorithms ?? defaultAlgorithms(jwtSources[0], jwt.publicKeyFile, problems)
   const symmetric = jwtSources[0] === 'secret' || jwtSources[0] === 'secretFile'
-  for (const alg of algorithms) {
+  // With no source, or several, the problem is already named above.
+  for (const alg of jwtSources.length === 1 ? algorithms : []) {
     if (alg.startsWith('HS') !== symmetric) {
       problems.push(`auth.jwt.algorithms: ${alg} does not fit ${jwtSources[0]} (HS* algorithms need a secret, the others a public key or JWKS)`)
     }
@@ -150,7 +151,7 @@ function checkDistributions(input: ConfigInput, problems: string[]): void {
       hostOwner.set(host, name)
     }
     if (dist.cookies !== undefined) {
-      const domain = dist.cookies.domain.toLowerCase().replace(/^\./, '')
+      const domain = dist.cookies.domain.toLowerCase()
       const reached = dist.aliases.some((alias) => alias.toLowerCase() === domain || alias.toLowerCase().endsWith(`.${domain}`))
       if (!reached) {
         problems.push(`${field}.cookies.domain: ${dist.cookies.domain} is not one of the aliases nor a parent of one (${dist.aliases.join(', ') || 'no aliases'}): the browser would never send the cookies to the distribution`)
