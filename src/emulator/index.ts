@@ -1,5 +1,5 @@
 // A local CloudFront (2020-05-31) + S3 emulator on one plain node:http port, for tests and development mode.
-// Spec: /work/shared/reference/cloudfront-api.md §11. SigV4 is never checked, so any credentials work.
+// API: https://docs.aws.amazon.com/cloudfront/latest/APIReference/ . SigV4 is never checked, so any credentials work.
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'

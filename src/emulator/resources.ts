@@ -63,7 +63,7 @@ function allDistributionConfigs(state: EmulatorState, except?: StoredResource): 
     .map((resource) => resource.config)
 }
 
-export function deploymentStatus(resource: StoredResource, state: EmulatorState): 'Deployed' | 'InProgress' {
+function deploymentStatus(resource: StoredResource, state: EmulatorState): 'Deployed' | 'InProgress' {
   return state.now() - resource.modifiedAt >= state.options.deploySeconds * 1000 ? 'Deployed' : 'InProgress'
 }
 
@@ -71,7 +71,7 @@ export function invalidationStatus(invalidation: StoredInvalidation, state: Emul
   return state.now() - invalidation.createdAt >= state.options.invalidationSeconds * 1000 ? 'Completed' : 'InProgress'
 }
 
-export function oaiReference(id: string): string {
+function oaiReference(id: string): string {
   return `origin-access-identity/cloudfront/${id}`
 }
 
@@ -169,13 +169,16 @@ interface DistributionSpec {
   resourceType: DistributionResourceType
   domainPrefix: 'd' | 's'
   summaryMembers: readonly string[]
+  /** Computed members a summary carries besides the config's. */
+  summaryExtras?(resource: StoredResource): XmlNode
   collection(state: EmulatorState): Collection<StoredResource>
   validate?(config: XmlNode, state: EmulatorState): void
-  extraFields?(resource: StoredResource, state: EmulatorState): XmlNode
+  /** Computed members the resource body carries besides the header and the config. */
+  presentExtras?(resource: StoredResource, state: EmulatorState): XmlNode
   isRetired?(state: EmulatorState): boolean
 }
 
-export function distributionArn(resourceType: DistributionResourceType, id: string): string {
+function distributionArn(resourceType: DistributionResourceType, id: string): string {
   return `arn:aws:cloudfront::${ACCOUNT_ID}:${resourceType}/${id}`
 }
 
@@ -220,12 +223,12 @@ function createDistributionKind(spec: DistributionSpec): ResourceKind {
     present: (resource, state, fresh) => ({
       ...header(resource, state, fresh),
       ActiveTrustedSigners: activeTrustedSigners(resource.config),
-      ...spec.extraFields?.(resource, state),
+      ...spec.presentExtras?.(resource, state),
       [`${name}Config`]: resource.config,
     }),
     summarize: (resource, state) => ({
       ...header(resource, state, false),
-      ...(name === 'Distribution' && { ETag: resource.etag }),
+      ...spec.summaryExtras?.(resource),
       ...pick(resource.config, spec.summaryMembers),
     }),
     checkDelete(resource, state) {
@@ -234,6 +237,11 @@ function createDistributionKind(spec: DistributionSpec): ResourceKind {
       }
     },
   }
+}
+
+// ICP recordals only matter in China; elsewhere every alias reads as approved.
+function aliasRecordals(config: XmlNode): XmlNode[] {
+  return itemsOf(config.Aliases).map((alias) => ({ CNAME: alias, ICPRecordalStatus: 'APPROVED' }))
 }
 
 export const distributionKind = createDistributionKind({
@@ -246,13 +254,14 @@ export const distributionKind = createDistributionKind({
   ],
   collection: (state) => state.distributions,
   validate: checkWebDistribution,
-  extraFields: (resource, state) => ({
+  presentExtras: (resource, state) => ({
     InProgressInvalidationBatches: state.invalidations
       .values()
       .filter((invalidation) => invalidation.distributionId === resource.id && invalidationStatus(invalidation, state) === 'InProgress').length,
     ActiveTrustedKeyGroups: activeTrustedKeyGroups(resource.config, state),
-    AliasICPRecordals: itemsOf(resource.config.Aliases).map((alias) => ({ CNAME: alias, ICPRecordalStatus: 'APPROVED' })),
+    AliasICPRecordals: aliasRecordals(resource.config),
   }),
+  summaryExtras: (resource) => ({ ETag: resource.etag, AliasICPRecordals: aliasRecordals(resource.config) }),
 })
 
 export const streamingDistributionKind = createDistributionKind({

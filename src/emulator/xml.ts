@@ -18,7 +18,7 @@ export interface XmlNode {
   [name: string]: XmlValue | undefined
 }
 
-export const CLOUDFRONT_NAMESPACE = 'http://cloudfront.amazonaws.com/doc/2020-05-31/'
+const CLOUDFRONT_NAMESPACE = 'http://cloudfront.amazonaws.com/doc/2020-05-31/'
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@' })
