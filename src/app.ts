@@ -59,6 +59,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // A JSON API: text/plain gets 415 like every other non-JSON type, not a confusing schema error.
   app.removeContentTypeParser('text/plain')
 
+  // On the root instance: server.ts sets it at shutdown, and a decorator of the (encapsulated) ops
+  // routes would be a copy that never changes.
+  app.decorate('draining', false)
   await app.register(configPlugin, { config, now: options.now })
   await app.register(httpSecurityPlugin)
   await app.register(metricsPlugin)

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config/load.js'
@@ -33,10 +34,21 @@ async function main() {
     process.exit(1)
   }
 
-  closeWithGrace({ delay: Number(env.SHUTDOWN_GRACE_MS ?? 10_000) }, async ({ signal, err }) => {
+  const graceMs = Number(env.SHUTDOWN_GRACE_MS ?? 10_000)
+  const drainDelayMs = Number(env.SHUTDOWN_DELAY_MS ?? 5_000)
+  if (!Number.isInteger(graceMs) || !Number.isInteger(drainDelayMs) || graceMs <= 0 || drainDelayMs < 0 || drainDelayMs >= graceMs) {
+    console.error(`cf-signer: SHUTDOWN_DELAY_MS (${drainDelayMs}) must be a whole number of milliseconds below SHUTDOWN_GRACE_MS (${graceMs})`)
+    process.exit(1)
+  }
+  // Past the grace period close-with-grace exits 1, whatever is still in flight.
+  closeWithGrace({ delay: graceMs }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error')
-    else app.log.info({ signal }, 'shutting down')
+    else app.log.info({ signal, drainDelayMs }, 'shutting down')
+    // /readyz answers 503 from now on. On SIGTERM (the platform's stop) the server keeps answering
+    // for the drain delay, while load balancers take the instance out; then it stops accepting
+    // and lets in-flight requests finish.
     app.draining = true
+    if (signal === 'SIGTERM') await sleep(drainDelayMs)
     await app.close()
   })
 

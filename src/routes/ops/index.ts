@@ -28,7 +28,6 @@ const ReadinessSchema = Type.Object({
 /** Liveness, readiness and metrics: unauthenticated, for the platform's probes and scrapers. */
 export async function opsRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  app.decorate('draining', false)
 
   app.get(
     '/healthz',
