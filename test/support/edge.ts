@@ -1,0 +1,147 @@
+// A small stand-in for a CloudFront edge, for browser tests: an HTTPS server on 127.0.0.1 that
+// judges every request to the distribution's host with the inspector (signed URL parameters, else
+// CloudFront-* cookies), answers 403 AccessDenied as CloudFront does, and serves media bytes.
+// Other hosts (the web app's page) are handed to their own handlers.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { inspectSignedRequest, type DenialReason, type VerificationKey } from '../../src/signing/inspect.js'
+
+export interface TlsMaterial {
+  key: string
+  cert: string
+}
+
+/** A throwaway self-signed certificate for the given host names, made with the openssl CLI. */
+export function createSelfSignedCert(hosts: string[]): TlsMaterial {
+  const dir = mkdtempSync(join(tmpdir(), 'cf-signer-edge-'))
+  try {
+    const keyFile = join(dir, 'key.pem')
+    const certFile = join(dir, 'cert.pem')
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-keyout', keyFile, '-out', certFile, '-subj', '/CN=cf-signer test edge',
+      '-addext', `subjectAltName=${hosts.map((host) => `DNS:${host}`).join(',')}`,
+    ], { stdio: 'pipe' })
+    return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export interface MediaFile {
+  type: string
+  body: Buffer | string
+}
+
+export interface EdgeDecision {
+  host: string
+  path: string
+  status: number
+  reason: DenialReason | null
+  source: 'url' | 'cookies'
+}
+
+export interface EdgeOptions {
+  tls: TlsMaterial
+  /** The distribution's alias: every request to it is judged. */
+  mediaHost: string
+  /** Path (without query) → bytes. */
+  media: Record<string, MediaFile>
+  /** The keys CloudFront trusts for the distribution. */
+  lookupKey: (id: string) => VerificationKey | undefined
+  /** The edge's clock, epoch seconds. */
+  now: () => number
+  /** The page origin allowed to read media with credentials (CORS). */
+  allowOrigin: string
+  /** Handlers for the other hosts this server answers for (the web app). */
+  sites?: Record<string, (request: IncomingMessage, response: ServerResponse) => void>
+}
+
+export interface Edge {
+  port: number
+  /** Every judged request, in order. */
+  decisions: EdgeDecision[]
+  close: () => Promise<void>
+}
+
+const ACCESS_DENIED = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access denied</Message></Error>'
+
+export async function startEdge(options: EdgeOptions): Promise<Edge> {
+  const decisions: EdgeDecision[] = []
+
+  function serveMedia(request: IncomingMessage, response: ServerResponse, host: string): void {
+    // The browser connects to a local port but believes it talks to port 443: CloudFront sees no port.
+    const url = `https://${host}${request.url}`
+    const inspection = inspectSignedRequest({ url, cookies: parseCookies(request.headers.cookie), at: options.now(), lookupKey: options.lookupKey })
+    const path = (request.url ?? '/').split('?')[0]
+    const file = options.media[path]
+    const status = inspection.verdict === 'deny' ? 403 : file === undefined ? 404 : 200
+    decisions.push({ host, path, status, reason: inspection.reason, source: inspection.source })
+    response.setHeader('cache-control', 'no-store')
+    response.setHeader('access-control-allow-origin', options.allowOrigin)
+    response.setHeader('access-control-allow-credentials', 'true')
+    response.setHeader('vary', 'Origin')
+    if (status === 200) {
+      response.writeHead(200, { 'content-type': file!.type, 'content-length': Buffer.byteLength(file!.body) })
+      response.end(file!.body)
+    } else {
+      response.writeHead(status, { 'content-type': 'application/xml', 'x-cache': 'Error from cloudfront' })
+      response.end(status === 403 ? ACCESS_DENIED : '')
+    }
+  }
+
+  const server: Server = createServer({ key: options.tls.key, cert: options.tls.cert }, (request, response) => {
+    const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()
+    if (host === options.mediaHost) return serveMedia(request, response, host)
+    const site = options.sites?.[host]
+    if (site !== undefined) return site(request, response)
+    response.writeHead(421).end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    decisions,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+function parseCookies(header: string | undefined): Record<string, string> | undefined {
+  if (header === undefined) return undefined
+  return Object.fromEntries(
+    header
+      .split(';')
+      .map((pair) => pair.trim())
+      .filter((pair) => pair.includes('='))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  )
+}
+
+/** A short mono 8-bit PCM WAV: a valid media file every browser plays. */
+export function makeWav(seconds = 0.5, sampleRate = 8000): Buffer {
+  const samples = Math.round(seconds * sampleRate)
+  const header = Buffer.alloc(44)
+  header.write('RIFF', 0)
+  header.writeUInt32LE(36 + samples, 4)
+  header.write('WAVEfmt ', 8)
+  header.writeUInt32LE(16, 16)
+  header.writeUInt16LE(1, 20) // PCM
+  header.writeUInt16LE(1, 22) // mono
+  header.writeUInt32LE(sampleRate, 24)
+  header.writeUInt32LE(sampleRate, 28) // byte rate
+  header.writeUInt16LE(1, 32) // block align
+  header.writeUInt16LE(8, 34) // bits per sample
+  header.write('data', 36)
+  header.writeUInt32LE(samples, 40)
+  const data = Buffer.alloc(samples)
+  for (let i = 0; i < samples; i++) data[i] = 128 + Math.round(60 * Math.sin((2 * Math.PI * 440 * i) / sampleRate))
+  return Buffer.concat([header, data])
+}
