@@ -13,12 +13,15 @@ import metricsPlugin from './plugins/metrics.js'
 import httpSecurityPlugin from './plugins/http-security.js'
 import openapiPlugin from './plugins/openapi.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
+import awsPlugin from './plugins/aws.js'
+import type { StaticCredentials } from './aws/accounts.js'
 import { opsRoutes } from './routes/ops/index.js'
 import { docsRoutes } from './routes/ops/docs.js'
 import { signingRoutes } from './routes/v1/signing/index.js'
 import { keysRoutes } from './routes/v1/keys/index.js'
 import { playbackRoutes } from './routes/v1/playback/index.js'
 import { inspectRoutes } from './routes/v1/inspect/index.js'
+import { adminRoutes } from './routes/v1/admin/index.js'
 
 export interface AppOptions {
   config: Config
@@ -29,6 +32,8 @@ export interface AppOptions {
   /** Where JSON log lines go (stdout when absent); tests capture them to check for leaks. */
   logStream?: DestinationStream
   prettyLogs?: boolean
+  /** AWS credentials for every admin account instead of the standard chain: only the local emulator's dummy ones. */
+  awsCredentials?: StaticCredentials
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
@@ -70,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authPlugin)
   await app.register(signerPlugin)
   await app.register(rateLimitPlugin)
+  await app.register(awsPlugin, { credentials: options.awsCredentials })
   // Before any route: it collects the route schemas as they are registered.
   await app.register(openapiPlugin)
 
@@ -81,6 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(keysRoutes)
       await v1.register(playbackRoutes)
       await v1.register(inspectRoutes)
+      await v1.register(adminRoutes, { prefix: '/admin' })
     },
     { prefix: '/v1' },
   )

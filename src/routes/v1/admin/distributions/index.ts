@@ -1,0 +1,296 @@
+import type { OutgoingHttpHeaders } from 'node:http'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { AwsAccount } from '../../../../aws/accounts.js'
+import type { Created, Page, PageRequest, WaitOptions } from '../../../../aws/cloudfront.js'
+import {
+  createDistribution,
+  deleteDistribution,
+  getDistribution,
+  listDistributions,
+  updateDistribution,
+  waitForDistribution,
+  type DistributionInput,
+  type DistributionPatch,
+  type DistributionView,
+} from '../../../../aws/distributions.js'
+import { createInvalidation, getInvalidation, listInvalidations } from '../../../../aws/invalidations.js'
+import {
+  createStreamingDistribution,
+  deleteStreamingDistribution,
+  getStreamingDistribution,
+  listStreamingDistributions,
+  updateStreamingDistribution,
+  waitForStreamingDistribution,
+} from '../../../../aws/streaming-distributions.js'
+import { toErrorResponse, withErrors } from '../../../../plugins/errors.js'
+import {
+  AccountQuerySchema,
+  CreateHeadersSchema,
+  IdParamsSchema,
+  IfMatchHeadersSchema,
+  ListQuerySchema,
+  abortOnDisconnect,
+  accountOf,
+  adminRoute,
+  audited,
+  callerReferenceOf,
+  ifMatchOf,
+  pageSchema,
+  setCreated,
+  setEtag,
+  waitOptionsFor,
+} from '../common.js'
+import {
+  DistributionBodySchema,
+  DistributionPatchSchema,
+  DistributionSchema,
+  InvalidationBodySchema,
+  InvalidationParamsSchema,
+  InvalidationSchema,
+  WaitBodySchema,
+} from './schemas.js'
+
+/** What a kind of distribution (web or streaming) does; both answer the same shape. */
+interface DistributionKind {
+  /** URL segment and audit noun: `distributions` / `distribution`. */
+  path: string
+  noun: string
+  tag: string
+  create(account: AwsAccount, input: DistributionInput, callerReference: string): Promise<Created<DistributionView>>
+  get(account: AwsAccount, id: string): Promise<DistributionView>
+  list(account: AwsAccount, page: PageRequest): Promise<Page<DistributionView>>
+  update(account: AwsAccount, id: string, patch: DistributionPatch, ifMatch?: string): Promise<DistributionView>
+  remove(account: AwsAccount, id: string, ifMatch?: string): Promise<void>
+  wait(account: AwsAccount, id: string, options: WaitOptions): Promise<DistributionView>
+}
+
+const WEB: DistributionKind = {
+  path: 'distributions',
+  noun: 'distribution',
+  tag: 'admin: distributions',
+  create: createDistribution,
+  get: getDistribution,
+  list: listDistributions,
+  update: updateDistribution,
+  remove: deleteDistribution,
+  wait: waitForDistribution,
+}
+
+const STREAMING: DistributionKind = {
+  path: 'streaming-distributions',
+  noun: 'streaming-distribution',
+  tag: 'admin: streaming distributions',
+  create: createStreamingDistribution,
+  get: getStreamingDistribution,
+  list: listStreamingDistributions,
+  update: updateStreamingDistribution,
+  remove: deleteStreamingDistribution,
+  wait: waitForStreamingDistribution,
+}
+
+/** Streams a wait as server-sent events: `status` after each poll, then `deployed` or `error`. */
+async function streamWait(request: FastifyRequest, reply: FastifyReply, wait: (onPoll: WaitOptions['onPoll']) => Promise<DistributionView>): Promise<void> {
+  reply.hijack()
+  const raw = reply.raw
+  raw.writeHead(200, { ...(reply.getHeaders() as OutgoingHttpHeaders), 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+  const send = (event: string, data: unknown) => raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+  try {
+    send('deployed', await wait((status, elapsedMs) => send('status', { status, elapsedSeconds: Math.round(elapsedMs / 1000) })))
+  } catch (err) {
+    const body = toErrorResponse(err)
+    request.log.info({ code: body.code, statusCode: body.statusCode }, 'wait ended without Deployed')
+    send('error', body)
+  }
+  raw.end()
+}
+
+function registerDistributionRoutes(fastify: FastifyInstance, kind: DistributionKind) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const tags = [kind.tag]
+  const base = `/${kind.path}`
+
+  app.post(
+    base,
+    adminRoute(app, 'admin:write', {
+      summary: `Create a ${kind.noun.replace('-', ' ')}`,
+      tags,
+      querystring: AccountQuerySchema,
+      headers: CreateHeadersSchema,
+      body: DistributionBodySchema,
+      response: withErrors({ 200: DistributionSchema, 201: DistributionSchema }),
+    }),
+    async (request, reply) => {
+      const account = accountOf(app, request)
+      const { resource, created } = await audited(
+        request,
+        { action: `${kind.noun}.create`, account },
+        () => kind.create(account, request.body, callerReferenceOf(request)),
+        (result) => result.resource.id,
+      )
+      setCreated(reply, created, `/v1/admin/${kind.path}/${resource.id}`)
+      setEtag(reply, resource.etag)
+      return resource
+    },
+  )
+
+  app.get(
+    base,
+    adminRoute(app, 'admin:read', {
+      summary: `List ${kind.noun.replace('-', ' ')}s, a page at a time`,
+      tags,
+      querystring: ListQuerySchema,
+      response: withErrors({ 200: pageSchema(DistributionSchema) }),
+    }),
+    async (request) => kind.list(accountOf(app, request), request.query),
+  )
+
+  app.get(
+    `${base}/:id`,
+    adminRoute(app, 'admin:read', {
+      summary: `Get a ${kind.noun.replace('-', ' ')}: status, origins, signers and the ETag`,
+      tags,
+      params: IdParamsSchema,
+      querystring: AccountQuerySchema,
+      response: withErrors({ 200: DistributionSchema }),
+    }),
+    async (request, reply) => {
+      const distribution = await kind.get(accountOf(app, request), request.params.id)
+      setEtag(reply, distribution.etag)
+      return distribution
+    },
+  )
+
+  app.patch(
+    `${base}/:id`,
+    adminRoute(app, 'admin:write', {
+      summary: `Change some fields of a ${kind.noun.replace('-', ' ')} (the rest is kept)`,
+      tags,
+      params: IdParamsSchema,
+      querystring: AccountQuerySchema,
+      headers: IfMatchHeadersSchema,
+      body: DistributionPatchSchema,
+      response: withErrors({ 200: DistributionSchema }),
+    }),
+    async (request, reply) => {
+      const account = accountOf(app, request)
+      const { id } = request.params
+      const distribution = await audited(request, { action: `${kind.noun}.update`, account, resourceId: id }, () =>
+        kind.update(account, id, request.body, ifMatchOf(request)),
+      )
+      setEtag(reply, distribution.etag)
+      return distribution
+    },
+  )
+
+  app.delete(
+    `${base}/:id`,
+    adminRoute(app, 'admin:write', {
+      summary: `Delete a disabled, deployed ${kind.noun.replace('-', ' ')}`,
+      description: 'CloudFront refuses to delete an enabled distribution (409): disable it (PATCH enabled false), wait, then delete.',
+      tags,
+      params: IdParamsSchema,
+      querystring: AccountQuerySchema,
+      headers: IfMatchHeadersSchema,
+      response: withErrors({ 204: Type.Null() }),
+    }),
+    async (request, reply) => {
+      const account = accountOf(app, request)
+      const { id } = request.params
+      await audited(request, { action: `${kind.noun}.delete`, account, resourceId: id }, () => kind.remove(account, id, ifMatchOf(request)))
+      return reply.status(204).send(null)
+    },
+  )
+
+  app.post(
+    `${base}/:id/wait`,
+    {
+      ...adminRoute(app, 'admin:read', {
+        summary: `Wait until a ${kind.noun.replace('-', ' ')} is Deployed`,
+        description: 'Polls with backoff; 504 WAIT_TIMEOUT (naming the last status) when the time is up. With Accept: text/event-stream, streams `status` events and a final `deployed` or `error` event.',
+        tags,
+        params: IdParamsSchema,
+        querystring: AccountQuerySchema,
+        body: WaitBodySchema,
+        response: withErrors({ 200: DistributionSchema }),
+      }),
+      // The body is optional: `{}` when none was sent.
+      preValidation: async (request) => {
+        request.body ??= {}
+      },
+    },
+    async (request, reply) => {
+      const account = accountOf(app, request)
+      const options = waitOptionsFor(app, request.body.timeoutSeconds, abortOnDisconnect(reply))
+      const wait = (onPoll?: WaitOptions['onPoll']) => kind.wait(account, request.params.id, { ...options, onPoll })
+      if (request.headers.accept?.includes('text/event-stream')) return streamWait(request, reply, wait)
+      const distribution = await wait()
+      setEtag(reply, distribution.etag)
+      return distribution
+    },
+  )
+}
+
+function registerInvalidationRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const tags = ['admin: invalidations']
+
+  app.post(
+    '/distributions/:id/invalidations',
+    adminRoute(app, 'admin:write', {
+      summary: 'Invalidate cached paths of a distribution',
+      tags,
+      params: IdParamsSchema,
+      querystring: AccountQuerySchema,
+      headers: CreateHeadersSchema,
+      body: InvalidationBodySchema,
+      response: withErrors({ 200: InvalidationSchema, 201: InvalidationSchema }),
+    }),
+    async (request, reply) => {
+      const account = accountOf(app, request)
+      const { id } = request.params
+      const { resource, created } = await audited(
+        request,
+        { action: 'invalidation.create', account, resourceId: id },
+        () => createInvalidation(account, id, request.body.paths, callerReferenceOf(request)),
+        (result) => `${id}/${result.resource.id}`,
+      )
+      setCreated(reply, created, `/v1/admin/distributions/${id}/invalidations/${resource.id}`)
+      return resource
+    },
+  )
+
+  app.get(
+    '/distributions/:id/invalidations',
+    adminRoute(app, 'admin:read', {
+      summary: "List a distribution's invalidations, a page at a time",
+      tags,
+      params: IdParamsSchema,
+      querystring: ListQuerySchema,
+      response: withErrors({ 200: pageSchema(InvalidationSchema) }),
+    }),
+    async (request) => listInvalidations(accountOf(app, request), request.params.id, request.query),
+  )
+
+  app.get(
+    '/distributions/:id/invalidations/:invId',
+    adminRoute(app, 'admin:read', {
+      summary: 'Get an invalidation',
+      tags,
+      params: InvalidationParamsSchema,
+      querystring: AccountQuerySchema,
+      response: withErrors({ 200: InvalidationSchema }),
+    }),
+    async (request) => getInvalidation(accountOf(app, request), request.params.id, request.params.invId),
+  )
+}
+
+export async function distributionRoutes(app: FastifyInstance) {
+  registerDistributionRoutes(app, WEB)
+  registerInvalidationRoutes(app)
+}
+
+export async function streamingDistributionRoutes(app: FastifyInstance) {
+  registerDistributionRoutes(app, STREAMING)
+}

@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { createKeyGroup, createPublicKey, listKeyGroups, listPublicKeys } from '../../../../aws/key-groups.js'
+import { selectKey } from '../../../../grants/resolve.js'
+import { withErrors } from '../../../../plugins/errors.js'
+import {
+  AccountQuerySchema,
+  CreateHeadersSchema,
+  ListQuerySchema,
+  accountOf,
+  adminRoute,
+  audited,
+  callerReferenceOf,
+  hasIdempotencyKey,
+  pageSchema,
+  setCreated,
+  setEtag,
+} from '../common.js'
+import { KeyGroupBodySchema, KeyGroupSchema, PublicKeyBodySchema, PublicKeySchema } from './schemas.js'
+
+/** Public keys (a loaded signing key's public half, registered in CloudFront) and key groups of them. */
+export async function keyGroupRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const tags = ['admin: public keys and key groups']
+
+  app.post(
+    '/public-keys',
+    adminRoute(app, 'admin:write', {
+      summary: "Register a loaded signing key's public key in CloudFront",
+      description: 'Answers CloudFront\'s public key ID. Signed URLs must carry that ID as Key-Pair-Id: name the key file after it (<id>.pem).',
+      tags,
+      querystring: AccountQuerySchema,
+      headers: CreateHeadersSchema,
+      body: PublicKeyBodySchema,
+      response: withErrors({ 200: PublicKeySchema, 201: PublicKeySchema }),
+    }),
+    async (request, reply) => {
+      const account = accountOf(app, request)
+      const key = selectKey(app.keyStore, request.body.keyId)
+      const input = { name: request.body.name ?? key.id, comment: request.body.comment ?? `cf-signer key ${key.id}`, encodedKey: key.publicKeyPem }
+      const { resource, created } = await audited(
+        request,
+        { action: 'public-key.create', account },
+        () => createPublicKey(account, input, callerReferenceOf(request)),
+        (result) => result.resource.id,
+      )
+      request.log.info({ keyId: key.id, publicKeyId: resource.id }, 'public key registered')
+      setCreated(reply, created)
+      setEtag(reply, resource.etag)
+      return resource
+    },
+  )
+
+  app.get(
+    '/public-keys',
+    adminRoute(app, 'admin:read', {
+      summary: 'List the public keys registered in CloudFront, a page at a time',
+      tags,
+      querystring: ListQuerySchema,
+      response: withErrors({ 200: pageSchema(PublicKeySchema) }),
+    }),
+    async (request) => listPublicKeys(accountOf(app, request), request.query),
+  )
+
+  app.post(
+    '/key-groups',
+    adminRoute(app, 'admin:write', {
+      summary: 'Create a key group from public key IDs',
+      description: 'Key groups have no CallerReference: with an Idempotency-Key, a retry that finds the same name with the same keys answers it (200).',
+      tags,
+      querystring: AccountQuerySchema,
+      headers: CreateHeadersSchema,
+      body: KeyGroupBodySchema,
+      response: withErrors({ 200: KeyGroupSchema, 201: KeyGroupSchema }),
+    }),
+    async (request, reply) => {
+      const account = accountOf(app, request)
+      const { resource, created } = await audited(
+        request,
+        { action: 'key-group.create', account },
+        () => createKeyGroup(account, request.body, hasIdempotencyKey(request)),
+        (result) => result.resource.id,
+      )
+      setCreated(reply, created)
+      setEtag(reply, resource.etag)
+      return resource
+    },
+  )
+
+  app.get(
+    '/key-groups',
+    adminRoute(app, 'admin:read', {
+      summary: 'List key groups, a page at a time',
+      tags,
+      querystring: ListQuerySchema,
+      response: withErrors({ 200: pageSchema(KeyGroupSchema) }),
+    }),
+    async (request) => listKeyGroups(accountOf(app, request), request.query),
+  )
+}

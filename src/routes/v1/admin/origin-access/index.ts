@@ -1,0 +1,205 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { getDistribution } from '../../../../aws/distributions.js'
+import { grantByAcl, grantByPolicy, oacPrincipal, oaiPrincipal } from '../../../../aws/grants.js'
+import {
+  createOriginAccessControl,
+  createOriginAccessIdentity,
+  deleteOriginAccessIdentity,
+  getOriginAccessControl,
+  getOriginAccessIdentity,
+  listOriginAccessControls,
+  listOriginAccessIdentities,
+} from '../../../../aws/origin-access.js'
+import { withErrors } from '../../../../plugins/errors.js'
+import {
+  AccountQuerySchema,
+  CreateHeadersSchema,
+  IdParamsSchema,
+  IfMatchHeadersSchema,
+  ListQuerySchema,
+  accountOf,
+  adminRoute,
+  audited,
+  callerReferenceOf,
+  hasIdempotencyKey,
+  ifMatchOf,
+  pageSchema,
+  setCreated,
+  setEtag,
+} from '../common.js'
+import {
+  GrantSchema,
+  OacGrantBodySchema,
+  OaiGrantBodySchema,
+  OriginAccessControlBodySchema,
+  OriginAccessControlSchema,
+  OriginAccessIdentityBodySchema,
+  OriginAccessIdentitySchema,
+} from './schemas.js'
+
+/** S3 keys have no leading slash; operators often type one. */
+const keyPrefix = (prefix: string | undefined) => (prefix ?? '').replace(/^\/+/, '')
+
+/** Origin access identities (create, get, list, delete, grant) and origin access controls (create, list, grant). */
+export async function originAccessRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const oaiTags = ['admin: origin access identities']
+  const oacTags = ['admin: origin access controls']
+
+  app.post(
+    '/origin-access-identities',
+    adminRoute(app, 'admin:write', {
+      summary: 'Create an origin access identity (answers its ID and S3 canonical user ID)',
+      tags: oaiTags,
+      querystring: AccountQuerySchema,
+      headers: CreateHeadersSchema,
+      body: OriginAccessIdentityBodySchema,
+      response: withErrors({ 200: OriginAccessIdentitySchema, 201: OriginAccessIdentitySchema }),
+    }),
+    async (request, reply) => {
+      const account = accountOf(app, request)
+      const { resource, created } = await audited(
+        request,
+        { action: 'origin-access-identity.create', account },
+        () => createOriginAccessIdentity(account, request.body.comment ?? '', callerReferenceOf(request)),
+        (result) => result.resource.id,
+      )
+      setCreated(reply, created, `/v1/admin/origin-access-identities/${resource.id}`)
+      setEtag(reply, resource.etag)
+      return resource
+    },
+  )
+
+  app.get(
+    '/origin-access-identities',
+    adminRoute(app, 'admin:read', {
+      summary: 'List origin access identities, a page at a time',
+      tags: oaiTags,
+      querystring: ListQuerySchema,
+      response: withErrors({ 200: pageSchema(OriginAccessIdentitySchema) }),
+    }),
+    async (request) => listOriginAccessIdentities(accountOf(app, request), request.query),
+  )
+
+  app.get(
+    '/origin-access-identities/:id',
+    adminRoute(app, 'admin:read', {
+      summary: 'Get an origin access identity',
+      tags: oaiTags,
+      params: IdParamsSchema,
+      querystring: AccountQuerySchema,
+      response: withErrors({ 200: OriginAccessIdentitySchema }),
+    }),
+    async (request, reply) => {
+      const identity = await getOriginAccessIdentity(accountOf(app, request), request.params.id)
+      setEtag(reply, identity.etag)
+      return identity
+    },
+  )
+
+  app.delete(
+    '/origin-access-identities/:id',
+    adminRoute(app, 'admin:write', {
+      summary: 'Delete an origin access identity no distribution uses',
+      tags: oaiTags,
+      params: IdParamsSchema,
+      querystring: AccountQuerySchema,
+      headers: IfMatchHeadersSchema,
+      response: withErrors({ 204: Type.Null() }),
+    }),
+    async (request, reply) => {
+      const account = accountOf(app, request)
+      const { id } = request.params
+      await audited(request, { action: 'origin-access-identity.delete', account, resourceId: id }, () =>
+        deleteOriginAccessIdentity(account, id, ifMatchOf(request)),
+      )
+      return reply.status(204).send(null)
+    },
+  )
+
+  app.post(
+    '/origin-access-identities/:id/grants',
+    adminRoute(app, 'admin:write', {
+      summary: 'Let an origin access identity read a bucket or prefix',
+      description: 'policy (default) merges one statement into the bucket policy, keeping every other; a second identical grant changes nothing. acl adds READ for the identity to each object under the prefix.',
+      tags: oaiTags,
+      params: IdParamsSchema,
+      querystring: AccountQuerySchema,
+      body: OaiGrantBodySchema,
+      response: withErrors({ 200: GrantSchema }),
+    }),
+    async (request) => {
+      const account = accountOf(app, request)
+      const { id } = request.params
+      const { bucket, method = 'policy' } = request.body
+      const prefix = keyPrefix(request.body.prefix)
+      return audited(request, { action: 'origin-access-identity.grant', account, resourceId: id }, async () => {
+        const identity = await getOriginAccessIdentity(account, id)
+        return method === 'acl'
+          ? grantByAcl(account, bucket, prefix, id, identity.s3CanonicalUserId)
+          : grantByPolicy(account, bucket, prefix, oaiPrincipal(id, identity.s3CanonicalUserId))
+      })
+    },
+  )
+
+  app.post(
+    '/origin-access-controls',
+    adminRoute(app, 'admin:write', {
+      summary: 'Create an origin access control (sigv4)',
+      description: 'OACs have no CallerReference: with an Idempotency-Key, a retry that finds the same name with the same settings answers it (200).',
+      tags: oacTags,
+      querystring: AccountQuerySchema,
+      headers: CreateHeadersSchema,
+      body: OriginAccessControlBodySchema,
+      response: withErrors({ 200: OriginAccessControlSchema, 201: OriginAccessControlSchema }),
+    }),
+    async (request, reply) => {
+      const account = accountOf(app, request)
+      const { resource, created } = await audited(
+        request,
+        { action: 'origin-access-control.create', account },
+        () => createOriginAccessControl(account, request.body, hasIdempotencyKey(request)),
+        (result) => result.resource.id,
+      )
+      setCreated(reply, created)
+      setEtag(reply, resource.etag)
+      return resource
+    },
+  )
+
+  app.get(
+    '/origin-access-controls',
+    adminRoute(app, 'admin:read', {
+      summary: 'List origin access controls, a page at a time',
+      tags: oacTags,
+      querystring: ListQuerySchema,
+      response: withErrors({ 200: pageSchema(OriginAccessControlSchema) }),
+    }),
+    async (request) => listOriginAccessControls(accountOf(app, request), request.query),
+  )
+
+  app.post(
+    '/origin-access-controls/:id/grants',
+    adminRoute(app, 'admin:write', {
+      summary: 'Let a distribution read a bucket or prefix through an origin access control',
+      description: 'Merges one statement into the bucket policy: principal cloudfront.amazonaws.com, condition AWS:SourceArn = the distribution; every other statement is kept, a second identical grant changes nothing.',
+      tags: oacTags,
+      params: IdParamsSchema,
+      querystring: AccountQuerySchema,
+      body: OacGrantBodySchema,
+      response: withErrors({ 200: GrantSchema }),
+    }),
+    async (request) => {
+      const account = accountOf(app, request)
+      const { id } = request.params
+      const { bucket, distributionId } = request.body
+      return audited(request, { action: 'origin-access-control.grant', account, resourceId: id }, async () => {
+        await getOriginAccessControl(account, id)
+        const distribution = await getDistribution(account, distributionId)
+        return grantByPolicy(account, bucket, keyPrefix(request.body.prefix), oacPrincipal(distribution.arn ?? ''))
+      })
+    },
+  )
+}
