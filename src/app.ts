@@ -8,7 +8,7 @@ import configPlugin from './plugins/config.js'
 import errorsPlugin from './plugins/errors.js'
 import keysPlugin from './plugins/keys.js'
 import authPlugin from './plugins/auth.js'
-import signerPlugin from './plugins/signer.js'
+import signerPlugin, { type SignerOptions } from './plugins/signer.js'
 import metricsPlugin from './plugins/metrics.js'
 import httpSecurityPlugin from './plugins/http-security.js'
 import openapiPlugin from './plugins/openapi.js'
@@ -32,6 +32,8 @@ export interface AppOptions {
   /** Where JSON log lines go (stdout when absent); tests capture them to check for leaks. */
   logStream?: DestinationStream
   prettyLogs?: boolean
+  /** Signing backend and cache bounds (the bench compares backends; the defaults serve production). */
+  signer?: SignerOptions
   /** AWS credentials for every admin account instead of the standard chain: only the local emulator's dummy ones. */
   awsCredentials?: StaticCredentials
 }
@@ -73,7 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(errorsPlugin)
   await app.register(keysPlugin)
   await app.register(authPlugin)
-  await app.register(signerPlugin)
+  await app.register(signerPlugin, options.signer ?? {})
   await app.register(rateLimitPlugin)
   await app.register(awsPlugin, { credentials: options.awsCredentials })
   // Before any route: it collects the route schemas as they are registered.

@@ -1,0 +1,164 @@
+// The signer (src/plugins/signer.ts): every backend gives the SDK's signatures, the signature cache
+// serves repeats only where the distribution's granularity allows and never across key rotations.
+import { describe, it, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { createMetrics } from '../../src/plugins/metrics.js'
+import { createPolicySigner, type SignerBackend } from '../../src/plugins/signer.js'
+import { loadSigningKey, type SigningKey } from '../../src/signing/keys.js'
+import { buildPolicy, type HashAlgorithm } from '../../src/signing/policy.js'
+import { signPolicy } from '../../src/signing/sign.js'
+import { verifyPolicySignature } from '../../src/signing/verify.js'
+import { build, testConfig, TEST_DISTRIBUTIONS, TEST_NOW_MS } from '../support/build.js'
+import { EC_KEY_ID, EC_PEM, generatePem, makeKeyDir, RSA_KEY_ID, RSA_PEM } from '../support/keys.js'
+import { bearer } from '../support/tokens.js'
+
+const NOW_SECONDS = TEST_NOW_MS / 1000
+const DISTRIBUTIONS = {
+  cached: { ...TEST_DISTRIBUTIONS.private, expiryGranularitySeconds: 60 },
+  uncached: { ...TEST_DISTRIBUTIONS.private, domain: 'd333333abcdef8.cloudfront.net', expiryGranularitySeconds: 1 },
+}
+
+function loadKeys(t: TestContext, files: Record<string, string>): Record<string, SigningKey> {
+  const dir = makeKeyDir(files)
+  t.after(dir.cleanup)
+  return Object.fromEntries(Object.keys(files).map((name) => [name.replace(/\.pem$/, ''), loadSigningKey(join(dir.dir, name))]))
+}
+
+function createSigner(t: TestContext, backend?: SignerBackend) {
+  const metrics = createMetrics({ now: () => TEST_NOW_MS, processMetrics: false })
+  const { distributions } = testConfig(t, { distributions: DISTRIBUTIONS })
+  const signer = createPolicySigner({ metrics, distributions, now: () => TEST_NOW_MS }, { backend })
+  t.after(() => signer.close())
+  const cacheCount = async (result: 'hit' | 'miss') =>
+    (await metrics.signatureCache.get()).values.find((v) => v.labels.result === result)?.value ?? 0
+  return { signer, cacheCount }
+}
+
+const policyFor = (path: string, expires = NOW_SECONDS + 300) => buildPolicy(`https://d222222abcdef8.cloudfront.net${path}`, { expires })
+
+describe('signer backends', () => {
+  for (const backend of ['event-loop', 'workers', 'libuv'] as const) {
+    it(`${backend}: RSA signatures equal the SDK's, ECDSA ones verify, for SHA1 and SHA256`, async (t) => {
+      const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM, [`${EC_KEY_ID}.pem`]: EC_PEM })
+      const { signer } = createSigner(t, backend)
+      const policies = [policyFor('/videos/a b+c.mp4'), buildPolicy('https://d222222abcdef8.cloudfront.net/hls/*', { expires: NOW_SECONDS + 60, ipCidr: '192.0.2.0/24' }, true)]
+      for (const policy of policies) {
+        for (const hashAlgorithm of ['SHA1', 'SHA256'] as HashAlgorithm[]) {
+          const [rsa, ec] = await Promise.all([
+            signer.sign({ policy, key: keys[RSA_KEY_ID], hashAlgorithm, distribution: 'uncached' }),
+            signer.sign({ policy, key: keys[EC_KEY_ID], hashAlgorithm, distribution: 'uncached' }),
+          ])
+          assert.equal(rsa.signature, signPolicy(policy.json, keys[RSA_KEY_ID], hashAlgorithm))
+          assert.ok(verifyPolicySignature(policy.json, ec.signature, keys[EC_KEY_ID].publicKey, hashAlgorithm))
+          assert.deepEqual({ keyId: ec.keyId, hashAlgorithm: ec.hashAlgorithm, policy: ec.policy }, { keyId: EC_KEY_ID, hashAlgorithm, policy })
+        }
+      }
+    })
+  }
+
+  it('workers: a batch of concurrent signatures comes back in order, each for its own policy', async (t) => {
+    const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })
+    const { signer } = createSigner(t, 'workers')
+    const policies = Array.from({ length: 50 }, (_, i) => policyFor(`/videos/${i}.mp4`))
+    const grants = await Promise.all(policies.map((policy) => signer.sign({ policy, key: keys[RSA_KEY_ID], hashAlgorithm: 'SHA1', distribution: 'uncached' })))
+    grants.forEach((grant, i) => assert.equal(grant.signature, signPolicy(policies[i].json, keys[RSA_KEY_ID], 'SHA1')))
+  })
+
+  it('workers: a key that cannot sign rejects the call, and the pool keeps serving', async (t) => {
+    const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })
+    const { signer } = createSigner(t, 'workers')
+    const publicOnly = { ...keys[RSA_KEY_ID], privateKey: keys[RSA_KEY_ID].publicKey }
+    await assert.rejects(signer.sign({ policy: policyFor('/a'), key: publicOnly, hashAlgorithm: 'SHA1', distribution: 'uncached' }))
+    const grant = await signer.sign({ policy: policyFor('/a'), key: keys[RSA_KEY_ID], hashAlgorithm: 'SHA1', distribution: 'uncached' })
+    assert.equal(grant.signature, signPolicy(policyFor('/a').json, keys[RSA_KEY_ID], 'SHA1'))
+  })
+})
+
+describe('signature cache', () => {
+  it('serves a repeated policy from the cache on a distribution with a granularity above 1 s, and counts the hit', async (t) => {
+    const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })
+    const { signer, cacheCount } = createSigner(t)
+    const request = { policy: policyFor('/videos/intro.mp4'), key: keys[RSA_KEY_ID], hashAlgorithm: 'SHA1' as const, distribution: 'cached' }
+    const first = await signer.sign(request)
+    const second = await signer.sign(request)
+    assert.deepEqual(second, first)
+    assert.equal(await cacheCount('miss'), 1)
+    assert.equal(await cacheCount('hit'), 1)
+  })
+
+  it('keeps entries apart by hash algorithm and policy', async (t) => {
+    const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })
+    const { signer, cacheCount } = createSigner(t)
+    const key = keys[RSA_KEY_ID]
+    const a = await signer.sign({ policy: policyFor('/a'), key, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    const b = await signer.sign({ policy: policyFor('/a'), key, hashAlgorithm: 'SHA256', distribution: 'cached' })
+    const c = await signer.sign({ policy: policyFor('/a', NOW_SECONDS + 360), key, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    assert.equal(new Set([a.signature, b.signature, c.signature]).size, 3)
+    assert.ok(verifyPolicySignature(b.policy.json, b.signature, key.publicKey, 'SHA256'))
+    assert.equal(await cacheCount('miss'), 3)
+    assert.equal(await cacheCount('hit'), 0)
+  })
+
+  it('is off for a distribution with a granularity of 1 s: nothing is looked up or counted', async (t) => {
+    const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })
+    const { signer, cacheCount } = createSigner(t)
+    const request = { policy: policyFor('/videos/intro.mp4'), key: keys[RSA_KEY_ID], hashAlgorithm: 'SHA1' as const, distribution: 'uncached' }
+    const first = await signer.sign(request)
+    const second = await signer.sign(request)
+    assert.equal(second.signature, first.signature, 'RSA PKCS#1 v1.5 is deterministic')
+    assert.equal(await cacheCount('miss'), 0)
+    assert.equal(await cacheCount('hit'), 0)
+  })
+
+  it('shares one signing between concurrent requests for the same policy', async (t) => {
+    const keys = loadKeys(t, { [`${EC_KEY_ID}.pem`]: EC_PEM })
+    const { signer, cacheCount } = createSigner(t)
+    const request = { policy: policyFor('/popular.jpg'), key: keys[EC_KEY_ID], hashAlgorithm: 'SHA1' as const, distribution: 'cached' }
+    const grants = await Promise.all(Array.from({ length: 10 }, () => signer.sign(request)))
+    // ECDSA signatures are randomised: equal ones prove a single signing.
+    assert.equal(new Set(grants.map((g) => g.signature)).size, 1)
+    assert.equal(await cacheCount('miss'), 1)
+    assert.equal(await cacheCount('hit'), 9)
+  })
+
+  it('never serves a rotated key (same ID, new key material) the old key\'s signature', async (t) => {
+    const old = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })[RSA_KEY_ID]
+    const rotated = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: generatePem('rsa') })[RSA_KEY_ID]
+    assert.notEqual(rotated.fingerprint, old.fingerprint)
+    const { signer, cacheCount } = createSigner(t)
+    const policy = policyFor('/videos/intro.mp4')
+    const before = await signer.sign({ policy, key: old, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    const after = await signer.sign({ policy, key: rotated, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    assert.notEqual(after.signature, before.signature)
+    assert.ok(verifyPolicySignature(policy.json, after.signature, rotated.publicKey, 'SHA1'))
+    assert.equal(await cacheCount('hit'), 0)
+  })
+
+  it('does not keep a failed signing, nor a policy that has already expired', async (t) => {
+    const key = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })[RSA_KEY_ID]
+    const { signer, cacheCount } = createSigner(t)
+    const broken = { ...key, privateKey: key.publicKey }
+    const policy = policyFor('/a')
+    await assert.rejects(signer.sign({ policy, key: broken, hashAlgorithm: 'SHA1', distribution: 'cached' }))
+    await assert.rejects(signer.sign({ policy, key: broken, hashAlgorithm: 'SHA1', distribution: 'cached' }))
+    const expired = policyFor('/b', NOW_SECONDS)
+    await signer.sign({ policy: expired, key, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    await signer.sign({ policy: expired, key, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    assert.equal(await cacheCount('hit'), 0)
+    assert.equal(await cacheCount('miss'), 4)
+  })
+})
+
+describe('POST /v1/signed-urls with a cached distribution', () => {
+  it('answers a repeated request with the same signed URL, and the metrics show the hit', async (t) => {
+    const app = await build(t, { configInput: { distributions: { ...TEST_DISTRIBUTIONS, demo: { ...TEST_DISTRIBUTIONS.demo, expiryGranularitySeconds: 60 } } } })
+    const ask = () => app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(), payload: { distribution: 'demo', path: '/videos/intro.mp4' } })
+    const [first, second] = [await ask(), await ask()]
+    assert.equal(first.statusCode, 200)
+    assert.equal(second.json().url, first.json().url)
+    assert.equal(first.json().expires % 60, 0)
+    const cache = (await app.metrics.signatureCache.get()).values
+    assert.deepEqual(Object.fromEntries(cache.map((v) => [v.labels.result, v.value])), { miss: 1, hit: 1 })
+  })
+})
