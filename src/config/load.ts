@@ -44,7 +44,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (problems.length > 0) throw new ConfigError(problems)
 
   if (options.overrides?.host !== undefined) input.server.host = options.overrides.host
-  if (options.overrides?.port !== undefined) input.server.port = options.overrides.port
+  const port = options.overrides?.port
+  if (port !== undefined) {
+    // PORT comes from the environment, past the schema: checked here rather than failing at listen.
+    if (Number.isInteger(port) && port >= 0 && port <= 65535) input.server.port = port
+    else problems.push(`PORT: must be a whole number from 0 to 65535 (got ${port})`)
+  }
 
   let development = false
   const jwt = input.auth.jwt

@@ -47,7 +47,7 @@ export function planSignedCookies(request: CookieRequest, ctx: GrantContext): Co
  * The host a path pattern is signed for: the first alias under the cookie domain (the host the
  * browser sends the cookies to); without cookie settings the first alias, else the CloudFront domain.
  */
-export function cookieHost(distribution: Distribution): string {
+function cookieHost(distribution: Distribution): string {
   const settings = distribution.cookies
   if (settings !== undefined) {
     const reached = distribution.aliases.find((alias) => domainReaches(settings.domain, alias))
@@ -58,7 +58,7 @@ export function cookieHost(distribution: Distribution): string {
 }
 
 /** Whether a cookie with `Domain=<domain>` is sent to `host`: the same host or a subdomain. */
-export function domainReaches(domain: string, host: string): boolean {
+function domainReaches(domain: string, host: string): boolean {
   const parent = domain.toLowerCase().replace(/^\./, '')
   const child = host.toLowerCase()
   return child === parent || child.endsWith(`.${parent}`)

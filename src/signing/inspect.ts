@@ -59,7 +59,7 @@ export interface DecodedPolicy {
   type: PolicyType
   json: string
   resource: string | null
-  expires: number | null
+  expires: number
   notBefore: number | null
   ipAddress: string | null
 }
@@ -100,12 +100,12 @@ export function inspectSignedRequest(request: InspectRequest): Inspection {
   const skip = (name: CheckName, detail: string) => checks.push({ name, outcome: 'skipped', detail })
 
   // 1. Parameters present and well-formed.
-  const missing = ['Signature', 'Key-Pair-Id'].filter((name) => params[name as keyof Params] === undefined)
-  if (params.Expires === undefined && params.Policy === undefined) missing.unshift('Expires or Policy')
+  const missing = (['Signature', 'Key-Pair-Id'] as const).filter((name) => params[name] === undefined).map(label)
+  if (params.Expires === undefined && params.Policy === undefined) missing.unshift(`${label('Expires')} or ${label('Policy')}`)
   const malformed = problem ?? findMalformed(params, label)
   if (missing.length > 0) {
     const none = Object.keys(params).length === 0
-    fail('params', 'MISSING_PARAMS', none ? 'no signing parameters in the URL and no CloudFront-* cookies' : `missing ${missing.map(label).join(', ')}`)
+    fail('params', 'MISSING_PARAMS', none ? 'no signing parameters in the URL and no CloudFront-* cookies' : `missing ${missing.join(', ')}`)
   } else if (malformed !== undefined) {
     fail('params', 'MALFORMED', malformed)
   } else {
@@ -172,7 +172,7 @@ export function inspectSignedRequest(request: InspectRequest): Inspection {
     else pass('notBefore', `request time ${request.at} is not before DateGreaterThan ${policy.notBefore}`)
 
     const expiryName = type === 'canned' ? 'Expires' : 'DateLessThan'
-    if (request.at < policy.expires!) pass('expiry', `request time ${request.at} is before ${expiryName} ${policy.expires}`)
+    if (request.at < policy.expires) pass('expiry', `request time ${request.at} is before ${expiryName} ${policy.expires}`)
     else fail('expiry', 'EXPIRED', `request time ${request.at} is not before ${expiryName} ${policy.expires}`)
 
     checkIp(policy.ipAddress, viewer, pass, fail, skip)

@@ -37,7 +37,7 @@ export const InspectionSchema = Type.Object({
       type: Type.Union([Type.Literal('canned'), Type.Literal('custom')]),
       json: Type.String({ description: 'The policy exactly as signed (rebuilt from the request and Expires for a canned one)' }),
       resource: Type.Union([Type.String(), Type.Null()]),
-      expires: Type.Union([Type.Integer(), Type.Null()]),
+      expires: Type.Integer(),
       notBefore: Type.Union([Type.Integer(), Type.Null()]),
       ipAddress: Type.Union([Type.String(), Type.Null()]),
     }),
