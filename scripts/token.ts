@@ -4,18 +4,18 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config/load.js'
 import { createToken } from '../src/dev.js'
 
-const { values } = parseArgs({
-  options: {
-    sub: { type: 'string', default: 'operator' },
-    scope: { type: 'string', default: 'sign' },
-    ttl: { type: 'string', default: '3600' },
-    distributions: { type: 'string' },
-    paths: { type: 'string' },
-    'max-ttl': { type: 'string' },
-  },
-})
 const list = (text: string | undefined) => text?.split(',').map((s) => s.trim()).filter(Boolean)
 try {
+  const { values } = parseArgs({
+    options: {
+      sub: { type: 'string', default: 'operator' },
+      scope: { type: 'string', default: 'sign' },
+      ttl: { type: 'string', default: '3600' },
+      distributions: { type: 'string' },
+      paths: { type: 'string' },
+      'max-ttl': { type: 'string' },
+    },
+  })
   const config = loadConfig({ file: process.env.CONFIG_FILE, production: process.env.NODE_ENV === 'production' })
   const token = createToken(config, {
     sub: values.sub!,

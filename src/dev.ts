@@ -15,6 +15,12 @@ export interface TokenOptions {
 export function createToken(config: Config, options: TokenOptions): string {
   const secret = config.auth.jwt.secret
   if (secret === undefined) throw new Error('auth.jwt: tokens can only be minted with an HS256 secret (secret or secretFile)')
+  // A typo here would mint a token that fails later with a 403 far from its cause.
+  const unknown = options.scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope))
+  if (unknown.length > 0) throw new Error(`unknown scope ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`)
+  for (const [name, value] of [['ttl', options.ttlSeconds], ['max-ttl', options.maxTtlSeconds]] as const) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw new Error(`--${name} must be a positive whole number of seconds`)
+  }
   const sign = createSigner({
     key: secret,
     algorithm: 'HS256',
@@ -27,7 +33,7 @@ export function createToken(config: Config, options: TokenOptions): string {
     scope: options.scopes.join(' '),
     ...(options.distributions && { distributions: options.distributions }),
     ...(options.paths && { paths: options.paths }),
-    ...(options.maxTtlSeconds && { maxTtlSeconds: options.maxTtlSeconds }),
+    ...(options.maxTtlSeconds !== undefined && { maxTtlSeconds: options.maxTtlSeconds }),
   })
 }
 

@@ -1,3 +1,5 @@
+import { appError } from '../errors.js'
+
 /** What an authenticated caller may do, read from its token's claims. */
 export interface Caller {
   sub: string
@@ -12,19 +14,34 @@ export interface Caller {
 export const SCOPES = ['sign', 'sign:wildcard', 'admin:read', 'admin:write'] as const
 export type Scope = (typeof SCOPES)[number]
 
-/** Builds a Caller from verified JWT claims: scopes from `scope` (space separated) or `scp` (array). */
+/**
+ * Builds a Caller from verified JWT claims: scopes from `scope` (space separated) or `scp` (array).
+ * A narrowing claim that is present but malformed refuses the token: ignoring it would widen the caller.
+ */
 export function callerFromClaims(claims: Record<string, unknown>): Caller {
   const scopes = new Set<string>()
   if (typeof claims.scope === 'string') claims.scope.split(' ').filter(Boolean).forEach((s) => scopes.add(s))
   if (Array.isArray(claims.scp)) claims.scp.filter((s): s is string => typeof s === 'string').forEach((s) => scopes.add(s))
-  const strings = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined)
+  const { maxTtlSeconds } = claims
+  if (maxTtlSeconds !== undefined && !(Number.isSafeInteger(maxTtlSeconds) && (maxTtlSeconds as number) > 0)) {
+    throw appError('TOKEN_INVALID', 'the token\'s maxTtlSeconds claim must be a positive whole number of seconds')
+  }
   return {
     sub: typeof claims.sub === 'string' ? claims.sub : 'anonymous',
     scopes,
-    distributions: strings(claims.distributions),
-    paths: strings(claims.paths),
-    maxTtlSeconds: typeof claims.maxTtlSeconds === 'number' && claims.maxTtlSeconds > 0 ? claims.maxTtlSeconds : undefined,
+    distributions: stringList(claims, 'distributions'),
+    paths: stringList(claims, 'paths'),
+    maxTtlSeconds: maxTtlSeconds as number | undefined,
   }
+}
+
+function stringList(claims: Record<string, unknown>, name: string): string[] | undefined {
+  const value = claims[name]
+  if (value === undefined) return undefined
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw appError('TOKEN_INVALID', `the token's ${name} claim must be an array of strings`)
+  }
+  return value
 }
 
 /** Whether the caller holds any of the scopes; `admin:write` also reads. */

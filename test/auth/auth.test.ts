@@ -217,6 +217,22 @@ describe('auth: scopes and claims', () => {
     assertError(await post(app, bearer(token), { distribution: 'demo', path: '/secret/a.mp4' }), 403, 'FORBIDDEN_PATH')
   })
 
+  it('a narrowing claim that is present but malformed refuses the token: TOKEN_INVALID, never a wider caller', async () => {
+    const app = await defaultApp()
+    for (const claims of [
+      { distributions: 'private' },
+      { distributions: ['private', 7] },
+      { distributions: null },
+      { paths: '/videos/free/*' },
+      { maxTtlSeconds: '60' },
+      { maxTtlSeconds: 0 },
+      { maxTtlSeconds: -60 },
+      { maxTtlSeconds: 1.5 },
+    ]) {
+      assertError(await post(app, bearer(makeToken({ sub: 'a', scope: 'sign', ...claims }))), 401, 'TOKEN_INVALID')
+    }
+  })
+
   it('`maxTtlSeconds` narrows the caller: FORBIDDEN_TTL, and never widens the distribution maximum', async () => {
     const app = await defaultApp()
     const narrow = makeToken({ sub: 'a', scope: 'sign', maxTtlSeconds: 60 })

@@ -177,6 +177,7 @@ describe('config: validation', () => {
     const config = loadConfig({ production: true, input: VALID, overrides: { host: '0.0.0.0', port: 8080 } })
     assert.equal(config.server.host, '0.0.0.0')
     assert.equal(config.server.port, 8080)
+    for (const port of [Number('abc'), 70_000, -1, 80.5]) assertProblem(problemsOf({ production: true, input: VALID, overrides: { port } }), 'PORT')
   })
 })
 

@@ -175,6 +175,31 @@ describe('the service process', () => {
   })
 })
 
+describe('the token script', () => {
+  it('refuses unknown scopes and lifetimes that are not positive whole seconds, exiting 1 with the reason', async (t) => {
+    const keys = makeKeyDir(vectorKeyFiles())
+    t.after(keys.cleanup)
+    const cwd = tempDir(t)
+    const configFile = join(cwd, 'config.yaml')
+    writeFileSync(configFile, JSON.stringify({ auth: { jwt: { secret: TEST_JWT_SECRET } }, keys: { dir: keys.dir, activeKeyId: RSA_KEY_ID } }))
+    const env = { NODE_ENV: 'production', CONFIG_FILE: configFile }
+    const runs = [
+      [['--scope', 'sign sing'], /unknown scope sing/],
+      [['--ttl', 'an hour'], /--ttl/],
+      [['--ttl=-60'], /--ttl/],
+      [['--max-ttl', '0'], /--max-ttl/],
+      [['--subject', 'alice'], /subject/],
+    ] as const
+    const children = runs.map(([args]) => run(t, TOKEN_SCRIPT, [...args], { cwd, env }))
+    for (const [i, child] of children.entries()) {
+      assert.equal(await exitCode(child), 1, runs[i][0].join(' '))
+      assert.match(child.stderr(), /^token: /)
+      assert.match(child.stderr(), runs[i][1])
+      assert.equal(child.stdout(), '')
+    }
+  })
+})
+
 describe('logs', () => {
   it('carry the request id and the caller, never the token, a signature, a policy or a key', async (t) => {
     const logs = captureLogs()
