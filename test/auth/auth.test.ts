@@ -219,7 +219,7 @@ describe('auth: scopes and claims', () => {
 
   it('a narrowing claim that is present but malformed refuses the token: TOKEN_INVALID, never a wider caller', async () => {
     const app = await defaultApp()
-    for (const claims of [
+    const malformed: Array<Record<string, unknown>> = [
       { distributions: 'private' },
       { distributions: ['private', 7] },
       { distributions: null },
@@ -228,7 +228,8 @@ describe('auth: scopes and claims', () => {
       { maxTtlSeconds: 0 },
       { maxTtlSeconds: -60 },
       { maxTtlSeconds: 1.5 },
-    ]) {
+    ]
+    for (const claims of malformed) {
       assertError(await post(app, bearer(makeToken({ sub: 'a', scope: 'sign', ...claims }))), 401, 'TOKEN_INVALID')
     }
   })
