@@ -62,6 +62,13 @@ export const ItemErrorSchema = Type.Object({
   error: Type.Object({ statusCode: Type.Integer(), code: Type.String(), message: Type.String() }),
 })
 
+/**
+ * A batch item that was signed: SignedUrlSchema without the date-time `format` on expiresAt.
+ * fast-json-stringify picks each item's anyOf branch by validating the item, and that format check
+ * nearly doubled the time to serialise a batch (100 items: 160 µs with it, 89 µs without).
+ */
+const BatchSignedUrlSchema = Type.Object({ ...SignedUrlSchema.properties, expiresAt: Type.String({ description: 'ISO 8601 date-time' }) })
+
 export const SignedUrlBatchSchema = Type.Object({
-  items: Type.Array(Type.Union([SignedUrlSchema, ItemErrorSchema])),
+  items: Type.Array(Type.Union([BatchSignedUrlSchema, ItemErrorSchema])),
 })
