@@ -14,7 +14,7 @@ async function main() {
     config = loadConfig({
       file: env.CONFIG_FILE,
       production,
-      overrides: { host: env.HOST, port: env.PORT !== undefined ? Number(env.PORT) : undefined },
+      overrides: { host: env.HOST, port: env.PORT !== undefined ? Number(env.PORT) : undefined, keysDir: env.KEYS_DIR || undefined },
     })
   } catch (err) {
     if (err instanceof ConfigError) {

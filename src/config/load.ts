@@ -27,7 +27,8 @@ export interface LoadConfigOptions {
   production?: boolean
   /** Where development keys and secrets live (default `.dev` in the working directory). */
   devDir?: string
-  overrides?: { host?: string; port?: number }
+  /** From the environment (HOST, PORT, KEYS_DIR); they win over the file. */
+  overrides?: { host?: string; port?: number; keysDir?: string }
 }
 
 export function loadConfig(options: LoadConfigOptions = {}): Config {
@@ -50,6 +51,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     if (Number.isInteger(port) && port >= 0 && port <= 65535) input.server.port = port
     else problems.push(`PORT: must be a whole number from 0 to 65535 (got ${port})`)
   }
+  if (options.overrides?.keysDir !== undefined) input.keys.dir = options.overrides.keysDir
 
   let development = false
   const jwt = input.auth.jwt

@@ -13,11 +13,16 @@ export interface ServiceProcess {
 }
 
 /** Spawns the service and waits for its "Server listening at" log line (PORT=0 picks a free port). */
-export async function startService(command: string[], options: { cwd: string; env: Record<string, string>; startTimeoutMs?: number }): Promise<ServiceProcess> {
+export async function startService(
+  command: string[],
+  options: { cwd: string; env: Record<string, string>; startTimeoutMs?: number; uid?: number; gid?: number },
+): Promise<ServiceProcess> {
   const child = spawn(command[0], command.slice(1), {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    uid: options.uid,
+    gid: options.gid,
   })
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
