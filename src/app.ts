@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import pino, { type DestinationStream } from 'pino'
 import type { Config } from './config/schema.js'
 import { loggerOptions } from './logging.js'
-import { describeSchemaError } from './plugins/errors.js'
+import { describeSchemaError, sendFrameworkError } from './plugins/errors.js'
 import configPlugin from './plugins/config.js'
 import errorsPlugin from './plugins/errors.js'
 import keysPlugin from './plugins/keys.js'
@@ -62,6 +62,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Unknown fields are an error, never silently dropped: a typo like `expiresInn` must fail.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors[0], dataVar)),
+    frameworkErrors: sendFrameworkError,
   }) as unknown as FastifyInstance
   // A JSON API: text/plain gets 415 like every other non-JSON type, not a confusing schema error.
   app.removeContentTypeParser('text/plain')

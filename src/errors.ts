@@ -9,6 +9,7 @@ export { CodedError }
 export const ERROR_STATUS = {
   // 400: the request cannot be served as written
   VALIDATION_ERROR: 400,
+  BAD_REQUEST: 400,
   MALFORMED_JSON: 400,
   INVALID_PATH: 400,
   INVALID_URL: 400,

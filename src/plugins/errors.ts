@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type, type Static } from '@sinclair/typebox'
 import { CodedError, statusForCode } from '../errors.js'
@@ -28,6 +28,8 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
   FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_JSON',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'BAD_REQUEST',
 }
 
 /** A schema failure as one sentence naming the field: `body.expiresIn must be integer`. */
@@ -64,6 +66,13 @@ export function toErrorResponse(err: unknown): ErrorResponse {
   }
   const message = statusCode >= 500 && code === 'INTERNAL_ERROR' ? 'internal error' : error.message
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message }
+}
+
+/** Fastify's router errors (an undecodable URL, an oversized parameter) skip hooks and handlers: shaped here too. */
+export function sendFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const body = toErrorResponse(err)
+  request.log.info({ code: body.code, statusCode: body.statusCode }, 'request refused')
+  reply.header('x-request-id', request.id).status(body.statusCode).send(body)
 }
 
 async function errorsPlugin(app: FastifyInstance) {

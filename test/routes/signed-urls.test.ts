@@ -398,6 +398,19 @@ describe('POST /v1/signed-urls: malformed requests', () => {
   })
 })
 
+describe('undecodable request URLs', () => {
+  it('answer 400 BAD_REQUEST in the error shape, with a request id', async () => {
+    const app = await defaultApp()
+    for (const url of ['/v1/%zz', '/%', '/v1/signed-urls%']) {
+      const res = await app.inject({ method: 'POST', url, headers: bearer(), payload: GOOD })
+      assert.equal(res.statusCode, 400, url)
+      assert.deepEqual(Object.keys(res.json()).sort(), ['code', 'error', 'message', 'statusCode'])
+      assert.equal(res.json().code, 'BAD_REQUEST')
+      assert.ok(res.headers['x-request-id'])
+    }
+  })
+})
+
 describe('request IDs', () => {
   it('every answer carries x-request-id; a sane incoming one is kept, anything else replaced', async () => {
     const app = await defaultApp()
@@ -449,6 +462,15 @@ describe('POST /v1/signed-urls/batch', () => {
     assert.match(answers[2].error.message, /items\/2/)
     assert.match(answers[2].error.message, /expiresInn/)
     assert.match(answers[5].error.message, /items\/5/)
+  })
+
+  it('reads an item exactly as a single request reads its body', async () => {
+    const app = await defaultApp()
+    const body = { ...GOOD, expiresIn: '60' }
+    const single = await post(app, body)
+    assert.equal(single.statusCode, 200)
+    const batch = await app.inject({ method: 'POST', url: '/v1/signed-urls/batch', headers: bearer(), payload: { items: [body] } })
+    assert.deepEqual(batch.json().items[0], single.json())
   })
 
   it('takes 1 to 1000 items: 400 VALIDATION_ERROR otherwise', async () => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { Value } from '@sinclair/typebox/value'
 import { planSignedUrl } from '../../../grants/url.js'
 import { selectKey } from '../../../grants/resolve.js'
 import { buildSignedUrl } from '../../../signing/sign.js'
@@ -69,8 +70,10 @@ export async function signingRoutes(fastify: FastifyInstance) {
     },
     async (request) => {
       const items = await Promise.all(
-        request.body.items.map(async (item, index) => {
+        request.body.items.map(async (raw, index) => {
           try {
+            // The coercions Ajv applies to a single request's body ("60" → 60), so an item signs alike.
+            const item = Value.Convert(SignedUrlBodySchema, raw)
             if (!checkItem.Check(item)) {
               const first = checkItem.Errors(item).First()
               throw appError('VALIDATION_ERROR', `items/${index}${first?.path ?? ''} ${first?.message ?? 'is invalid'}`)
