@@ -1,8 +1,8 @@
+import { createPublicKey, type JsonWebKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
-import buildGetJwks from 'get-jwks'
 import { appError, CodedError } from '../errors.js'
 import { callerFromClaims, hasAnyScope, type Caller, type Scope } from '../grants/caller.js'
 
@@ -59,6 +59,66 @@ function createAuthenticate() {
   }
 }
 
+export const JWKS_TIMEOUT_MS = 5_000
+export const JWKS_TTL_MS = 10 * 60_000
+// An unknown kid refetches the set (the issuer may have rotated), at most this often, so made-up kids cannot hammer it.
+export const JWKS_REFETCH_INTERVAL_MS = 30_000
+
+/**
+ * The public key (PEM) for a token's `kid`, from the JWKS at `url`. Each fetch is bounded in time; a
+ * known key keeps serving from the last good set while a refresh fails (the issuer is down), and
+ * only a kid we cannot look up at all is `AUTH_UNAVAILABLE`.
+ */
+export function createJwksLookup(url: string, options: { log: FastifyBaseLogger; now?: () => number; timeoutMs?: number }) {
+  const now = options.now ?? Date.now
+  let keys = new Map<string, string>()
+  let fetchedAt = -Infinity
+  let attemptedAt = -Infinity
+  let lastAttemptFailed = false
+  let pending: Promise<void> | undefined
+
+  async function fetchKeys(): Promise<void> {
+    attemptedAt = now()
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? JWKS_TIMEOUT_MS), headers: { accept: 'application/json' } })
+      if (!response.ok) throw new Error(`HTTP ${response.status}`)
+      const body = (await response.json()) as { keys?: unknown }
+      if (!Array.isArray(body.keys)) throw new Error('no "keys" array')
+      const next = new Map<string, string>()
+      for (const jwk of body.keys as Array<Record<string, unknown>>) {
+        if (typeof jwk?.kid !== 'string' || (jwk.use !== undefined && jwk.use !== 'sig')) continue
+        try {
+          next.set(jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString())
+        } catch {
+          // A key this runtime cannot read is one no token here can be verified with.
+        }
+      }
+      keys = next
+      fetchedAt = now()
+      lastAttemptFailed = false
+    } catch (err) {
+      lastAttemptFailed = true
+      options.log.warn({ err: { message: (err as Error).message }, jwksUrl: url }, 'cannot fetch the JWKS')
+      throw err
+    }
+  }
+  const refresh = () => (pending ??= fetchKeys().finally(() => (pending = undefined)))
+
+  return async function publicKeyFor(kid: string | undefined): Promise<string> {
+    if (kid === undefined) throw new Error('the token has no kid')
+    const known = keys.get(kid)
+    if (known !== undefined) {
+      if (now() - fetchedAt > JWKS_TTL_MS && now() - attemptedAt > JWKS_REFETCH_INTERVAL_MS) refresh().catch(() => {})
+      return known
+    }
+    if (pending !== undefined || now() - attemptedAt > JWKS_REFETCH_INTERVAL_MS) await refresh().catch(() => {})
+    const found = keys.get(kid)
+    if (found !== undefined) return found
+    if (lastAttemptFailed) throw appError('AUTH_UNAVAILABLE', 'the token signing keys (auth.jwt.jwksUrl) cannot be fetched; try again later')
+    throw new Error('no key in the JWKS has the token\'s kid')
+  }
+}
+
 async function authPlugin(app: FastifyInstance) {
   const jwt = app.config.auth.jwt
   const verify = {
@@ -76,18 +136,8 @@ async function authPlugin(app: FastifyInstance) {
     // Verification only: the service never issues tokens with a public key.
     secret = { public: readFileSync(jwt.publicKeyFile), private: 'unused' }
   } else {
-    const jwksUrl = new URL(jwt.jwksUrl!)
-    const getJwks = buildGetJwks({ jwksPath: jwksUrl.pathname + jwksUrl.search, providerDiscovery: false, ttl: 600_000 })
-    const fetchKey = async (_request: unknown, token: { header: { kid?: string; alg?: string } }) => {
-      try {
-        return await getJwks.getPublicKey({ kid: token.header.kid, alg: token.header.alg, domain: jwksUrl.origin })
-      } catch (err) {
-        // An unknown kid is the token's fault; an unreachable or broken key set is ours, not a bad token.
-        if ((err as { code?: string }).code === 'JWK_NOT_FOUND') throw err
-        throw appError('AUTH_UNAVAILABLE', 'the token signing keys (auth.jwt.jwksUrl) cannot be fetched; try again later')
-      }
-    }
-    secret = fetchKey as never
+    const publicKeyFor = createJwksLookup(jwt.jwksUrl!, { log: app.log, now: app.now })
+    secret = (async (_request: unknown, token: { header: { kid?: string } }) => publicKeyFor(token.header.kid)) as never
   }
   // `complete` hands the key lookup the token's header (its kid and alg), not only the payload.
   await app.register(fastifyJwt, { secret, verify: verify as never, decode: { complete: true } })

@@ -9,7 +9,8 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { createSigner } from 'fast-jwt'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { createJwksLookup, JWKS_REFETCH_INTERVAL_MS, JWKS_TTL_MS } from '../../src/plugins/auth.js'
 import { build } from '../support/build.js'
 import { sharedApp } from '../support/shared-app.js'
 import { makeKeyDir } from '../support/keys.js'
@@ -181,6 +182,67 @@ describe('auth: verification sources', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()))
     const unreachable = await build(t, { configInput: { auth: { jwt: { secret: undefined, jwksUrl: `http://127.0.0.1:${port}/jwks.json` } } } })
     assertError(await post(unreachable, bearer(token)), 503, 'AUTH_UNAVAILABLE')
+  })
+})
+
+describe('auth: the JWKS lookup', () => {
+  const silent = { warn: () => {} } as unknown as FastifyBaseLogger
+
+  /** A JWKS server whose answer the test changes as it goes; counts the fetches. */
+  async function jwksServer(t: TestContext) {
+    const state = { keys: [] as unknown[], status: 200, hang: false, fetches: 0 }
+    const server = createServer((_req, res) => {
+      state.fetches++
+      if (state.hang) return
+      res.writeHead(state.status, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    t.after(() => {
+      server.closeAllConnections()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    return { state, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json` }
+  }
+  const jwkOf = (kid: string) => ({ ...generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ format: 'jwk' }), kid, use: 'sig' })
+
+  it('a JWKS that never answers fails within the timeout: AUTH_UNAVAILABLE', async (t) => {
+    const { state, url } = await jwksServer(t)
+    state.hang = true
+    const started = Date.now()
+    await assert.rejects(createJwksLookup(url, { log: silent, timeoutMs: 200 })('k1'), { code: 'AUTH_UNAVAILABLE' })
+    assert.ok(Date.now() - started < 2000)
+  })
+
+  it('keeps serving known keys from the last good set while the issuer is down; unknown kids are AUTH_UNAVAILABLE', async (t) => {
+    const { state, url } = await jwksServer(t)
+    state.keys = [jwkOf('k1')]
+    let clock = 0
+    const lookup = createJwksLookup(url, { log: silent, now: () => clock })
+    const pem = await lookup('k1')
+    assert.match(pem, /BEGIN PUBLIC KEY/)
+    state.status = 500
+    clock += JWKS_TTL_MS + JWKS_REFETCH_INTERVAL_MS + 1
+    assert.equal(await lookup('k1'), pem, 'a stale known key still serves')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.equal(state.fetches, 2, 'a refresh was attempted in the background')
+    clock += JWKS_REFETCH_INTERVAL_MS + 1
+    await assert.rejects(lookup('k2'), { code: 'AUTH_UNAVAILABLE' })
+  })
+
+  it('refetches for an unknown kid (rotation), at most once per interval', async (t) => {
+    const { state, url } = await jwksServer(t)
+    state.keys = [jwkOf('k1')]
+    let clock = 0
+    const lookup = createJwksLookup(url, { log: silent, now: () => clock })
+    await lookup('k1')
+    state.keys = [jwkOf('k1'), jwkOf('k2')]
+    await assert.rejects(lookup('k2'), (err: Error & { code?: string }) => err.code === undefined, 'too soon: the kid is unknown')
+    await assert.rejects(lookup('made-up'))
+    assert.equal(state.fetches, 1)
+    clock += JWKS_REFETCH_INTERVAL_MS + 1
+    assert.match(await lookup('k2'), /BEGIN PUBLIC KEY/)
+    assert.equal(state.fetches, 2)
+    await assert.rejects(lookup(undefined))
   })
 })
 
