@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { buildApp } from '../../src/app.js'
-import { build, testConfig, TEST_NOW_MS } from '../support/build.js'
+import { build, TEST_NOW_MS } from '../support/build.js'
 import { bearer, makeToken } from '../support/tokens.js'
 
 const SIGN = { url: '/v1/signed-urls', body: { distribution: 'demo', path: '/videos/a.mp4' } }
@@ -125,20 +124,37 @@ describe('rate limits on the signing routes (rateLimit.sign)', () => {
   })
 })
 
-describe('rate-limit groups: a route opts in with config.rateLimitGroup', () => {
-  it('keeps a separate budget per group, each with its own max', async (t) => {
-    const config = testConfig(t, { rateLimit: { sign: { max: 1, timeWindowSeconds: 60 }, admin: { max: 3, timeWindowSeconds: 60 } } })
-    const app = await buildApp({ config, now: () => TEST_NOW_MS })
-    t.after(() => app.close())
-    // A stand-in for an admin route, declared the way the admin routes opt in.
-    app.get('/v1/admin/probe', { onRequest: app.authenticate(['admin:read']), config: { rateLimitGroup: 'admin' } }, async () => ({ ok: true }))
-    await app.ready()
-    const operator = bearer(makeToken({ sub: 'ops', scope: 'sign admin:read' }))
+describe('rate-limit groups: every route of a group spends one budget', () => {
+  it('puts every signing route in rateLimit.sign, a playback token in the query included', async (t) => {
+    const app = await build(t, { configInput: { rateLimit: { sign: { max: 5, timeWindowSeconds: 60 } } } })
+    const token = makeToken({ sub: 'player', scope: 'sign' })
+    const alice = bearer(token)
+    // Outcomes other than the limit do not matter here: every request counts, valid or not.
+    const requests = [
+      () => post(app, SIGN, alice),
+      () => post(app, BATCH, alice),
+      () => post(app, { url: '/v1/signed-cookies', body: { distribution: 'demo', path: '/hls/*' } }, alice),
+      () => post(app, { url: '/v1/signed-streams', body: { distribution: 'demo', stream: 'videos/clip.mp4' } }, alice),
+      () => app.inject({ method: 'GET', url: `/v1/playback?distribution=demo&path=/videos/a.mp4&access_token=${token}` }),
+    ]
+    for (const [i, send] of requests.entries()) {
+      const response = await send()
+      assert.notEqual(response.statusCode, 429, `request ${i}`)
+      assert.equal(response.headers['x-ratelimit-remaining'], String(4 - i), `request ${i}`)
+    }
+    for (const send of requests) assert.equal((await send()).json().code, 'RATE_LIMITED')
+  })
 
+  it('keeps /v1/admin/* on its own budget, counted even when the admin API is not configured', async (t) => {
+    const app = await build(t, { configInput: { rateLimit: { sign: { max: 1, timeWindowSeconds: 60 }, admin: { max: 2, timeWindowSeconds: 60 } } } })
+    const operator = bearer(makeToken({ sub: 'ops', scope: 'sign admin:read' }))
+    const admin = () => app.inject({ method: 'GET', url: '/v1/admin/distributions', headers: operator })
+    assert.equal((await admin()).json().code, 'ADMIN_NOT_CONFIGURED')
     assert.equal((await post(app, SIGN, operator)).statusCode, 200)
     assert.equal((await post(app, SIGN, operator)).statusCode, 429)
-    const admin = await Promise.all([1, 2, 3, 4].map(() => app.inject({ method: 'GET', url: '/v1/admin/probe', headers: operator })))
-    assert.deepEqual(admin.map((r) => r.statusCode).sort(), [200, 200, 200, 429])
-    assert.equal(admin.find((r) => r.statusCode === 200)!.headers['x-ratelimit-limit'], '3')
+    const second = await admin()
+    assert.equal(second.json().code, 'ADMIN_NOT_CONFIGURED')
+    assert.equal(second.headers['x-ratelimit-limit'], '2')
+    assert.equal((await admin()).json().code, 'RATE_LIMITED')
   })
 })
