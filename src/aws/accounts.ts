@@ -75,7 +75,7 @@ function createAccount(name: string, account: AwsAccountConfig, aws: AwsConfig, 
     region: account.region,
     credentials: credentialsFor(account, options.credentials),
     maxAttempts: aws.maxAttempts,
-    requestHandler: { requestTimeout: aws.requestTimeoutMs, connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, aws.requestTimeoutMs) },
+    requestHandler: { requestTimeout: aws.requestTimeoutMs, throwOnRequestTimeout: true, connectionTimeout: Math.min(CONNECTION_TIMEOUT_MS, aws.requestTimeoutMs) },
     ...(account.endpoint !== undefined && { endpoint: account.endpoint }),
   }
   const cloudFront = new CloudFrontClient(common)

@@ -1,0 +1,72 @@
+import type { TestContext } from 'node:test'
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront'
+import { S3Client } from '@aws-sdk/client-s3'
+import type { FastifyInstance } from 'fastify'
+import { createCloudFrontEmulator, type CloudFrontEmulator, type CloudFrontEmulatorOptions } from '../../../src/emulator/index.js'
+import { build, captureLogs } from '../../support/build.js'
+import { bearer, makeToken } from '../../support/tokens.js'
+
+/** The emulator's dummy credentials: the admin tests never use the standard AWS chain. */
+export const EMULATOR_CREDENTIALS = { accessKeyId: 'AKIDEMULATORTEST0001', secretAccessKey: 'emulator-secret-never-logged-0123456789' }
+
+export const WRITE = bearer(makeToken({ sub: 'ops-alice', scope: 'admin:write' }))
+export const READ = bearer(makeToken({ sub: 'ops-bob', scope: 'admin:read' }))
+export const SIGN_ONLY = bearer(makeToken({ sub: 'player', scope: 'sign' }))
+
+/** A local CloudFront on 127.0.0.1 for one test, stopped afterwards. */
+export async function startEmulator(t: TestContext, options: CloudFrontEmulatorOptions = {}): Promise<{ emulator: CloudFrontEmulator; endpoint: string }> {
+  const emulator = createCloudFrontEmulator(options)
+  const endpoint = await emulator.listen({ host: '127.0.0.1', port: 0 })
+  t.after(() => emulator.close())
+  return { emulator, endpoint }
+}
+
+export interface AdminAppOptions {
+  emulator?: CloudFrontEmulatorOptions
+  /** The `aws` configuration section, merged over one account `test` on the emulator. */
+  aws?: Record<string, unknown>
+  logs?: ReturnType<typeof captureLogs>
+}
+
+/** The service with one AWS account, `test`, on a fresh emulator, through the real SDK. */
+export async function adminApp(t: TestContext, options: AdminAppOptions = {}): Promise<{ app: FastifyInstance; emulator: CloudFrontEmulator; endpoint: string }> {
+  const { emulator, endpoint } = await startEmulator(t, options.emulator)
+  const aws = {
+    accounts: { test: { region: 'us-east-1', endpoint } },
+    maxAttempts: 2,
+    wait: { firstPollDelayMs: 20, maxPollDelayMs: 100 },
+    ...options.aws,
+  }
+  const app = await build(t, {
+    configInput: { aws },
+    awsCredentials: EMULATOR_CREDENTIALS,
+    ...(options.logs !== undefined && { logLevel: 'info', logStream: options.logs.stream }),
+  })
+  return { app, emulator, endpoint }
+}
+
+export const S3_ORIGIN = 'media-bucket.s3.amazonaws.com'
+
+/** Sends a JSON request to an admin route. */
+export async function call(app: FastifyInstance, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, options: { body?: unknown; headers?: Record<string, string> } = {}) {
+  const response = await app.inject({
+    method,
+    url: `/v1/admin${url}`,
+    headers: { ...WRITE, ...options.headers },
+    ...(options.body !== undefined && { payload: options.body as object }),
+  })
+  return { status: response.statusCode, body: response.body === '' ? undefined : response.json(), headers: response.headers }
+}
+
+/** The SDK straight at the emulator: what CloudFront holds, and changes made behind the service's back. */
+export function cloudFrontClient(t: TestContext, endpoint: string): CloudFrontClient {
+  const client = new CloudFrontClient({ endpoint, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 })
+  t.after(() => client.destroy())
+  return client
+}
+
+export function s3Client(t: TestContext, endpoint: string): S3Client {
+  const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 })
+  t.after(() => client.destroy())
+  return client
+}
