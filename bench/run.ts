@@ -1,0 +1,416 @@
+// `npm run bench`: the real service against a naive baseline and a hello-world ceiling. Each server
+// runs in its own process; this process is the load generator (autocannon) and loads one server at a
+// time. Prints one table and writes bench/results/latest.json. A benchmark, not a test.
+//
+// BENCH_DURATION (seconds per run, default 10), BENCH_ROUNDS (default 3; medians are reported),
+// BENCH_MEMORY_REQUESTS (default 200000) and BENCH_LOG_LEVEL (the service's, default info) tune it.
+import { fork, type ChildProcess } from 'node:child_process'
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { createSigner } from 'fast-jwt'
+import { DEFAULT_SIGNER_BACKEND, type SignerBackend } from '../src/plugins/signer.js'
+import { createPathMix, uniquePath } from './paths.js'
+
+const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 10)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const MEMORY_REQUESTS = Number(process.env.BENCH_MEMORY_REQUESTS ?? 200_000)
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info'
+const CONNECTIONS = 64
+const WARMUP_SECONDS = Math.min(3, DURATION_SECONDS)
+const MEMORY_WARMUP_REQUESTS = 20_000
+const BATCH_SIZE = 100
+const BACKENDS: SignerBackend[] = ['event-loop', 'workers', 'libuv']
+
+const RSA_KEY_ID = 'KBENCHRSA0000001'
+const EC_KEY_ID = 'KBENCHECDSA00001'
+const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789'
+const UNIQUE_DOMAIN = 'd111111abcdef8.cloudfront.net'
+const POPULAR_DOMAIN = 'd222222abcdef8.cloudfront.net'
+const TTL_SECONDS = 300
+const GRANULARITY_SECONDS = 60
+
+const RESULTS_FILE = fileURLToPath(new URL('./results/latest.json', import.meta.url))
+const work = mkdtempSync(join(tmpdir(), 'cf-signer-bench-'))
+
+// ---- keys and configuration ----
+
+const rsaKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+const ecKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey
+const toPem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }).toString()
+const keysDir = join(work, 'keys')
+mkdirSync(keysDir)
+writeFileSync(join(keysDir, `${RSA_KEY_ID}.pem`), toPem(rsaKey), { mode: 0o600 })
+writeFileSync(join(keysDir, `${EC_KEY_ID}.pem`), toPem(ecKey), { mode: 0o600 })
+
+const serviceConfig = {
+  auth: { jwt: { secret: JWT_SECRET } },
+  keys: { dir: keysDir, activeKeyId: RSA_KEY_ID },
+  distributions: {
+    unique: { domain: UNIQUE_DOMAIN, allowedPaths: ['/*'], defaultTtlSeconds: TTL_SECONDS },
+    popular: { domain: POPULAR_DOMAIN, allowedPaths: ['/*'], defaultTtlSeconds: TTL_SECONDS, expiryGranularitySeconds: GRANULARITY_SECONDS },
+  },
+}
+const token = createSigner({ key: JWT_SECRET, algorithm: 'HS256', expiresIn: 3_600_000 })({ sub: 'bench', scope: 'sign' })
+const serviceHeaders = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+
+// ---- servers, each in its own process ----
+
+interface Server {
+  name: string
+  url: string
+  ask<T>(type: string): Promise<T>
+  close(): Promise<void>
+}
+
+async function startServer(name: string, script: string, settings: unknown): Promise<Server> {
+  const settingsFile = join(work, `${name}.json`)
+  writeFileSync(settingsFile, JSON.stringify(settings), { mode: 0o600 })
+  const child: ChildProcess = fork(fileURLToPath(new URL(script, import.meta.url)), [settingsFile], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  const reply = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (message: { type: string } & T) => {
+        if (message.type !== type) return
+        child.off('message', onMessage)
+        child.off('exit', onExit)
+        resolve(message)
+      }
+      const onExit = (code: number | null) => reject(new Error(`${name} exited (${code}) before answering ${type}`))
+      child.on('message', onMessage)
+      child.once('exit', onExit)
+    })
+  const { address } = await reply<{ address: string }>('listening')
+  return {
+    name,
+    url: address,
+    ask<T>(type: string) {
+      const answer = reply<T>(type)
+      child.send({ type })
+      return answer
+    },
+    async close() {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.send({ type: 'close' })
+      await exited
+    },
+  }
+}
+
+interface ServerStats {
+  rss: number
+  /** CPU time of the whole process (every thread), microseconds. */
+  cpuMicros: number
+  heapUsed?: number
+  cacheHits?: number
+  cacheMisses?: number
+}
+
+const startService = (backend: SignerBackend, name = `service-${backend}`) =>
+  startServer(name, './service.ts', { config: serviceConfig, backend, logLevel: LOG_LEVEL })
+
+// ---- scenarios ----
+
+let counter = 0
+const pathMix = createPathMix()
+
+interface Scenario {
+  id: string
+  label: string
+  server: Server
+  backend?: SignerBackend
+  /** Signed URLs per HTTP request (a batch answers many). */
+  urlsPerRequest: number
+  request: autocannon.Request
+}
+
+const postJson = (path: string, headers: Record<string, string>, body: () => unknown): autocannon.Request => ({
+  method: 'POST',
+  path,
+  headers,
+  setupRequest: (request) => ({ ...request, body: JSON.stringify(body()) }),
+})
+
+function serviceScenarios(server: Server, backend: SignerBackend): Scenario[] {
+  return [
+    {
+      id: `rsa-unique/${backend}`,
+      label: 'RSA, unique resources',
+      server,
+      backend,
+      urlsPerRequest: 1,
+      request: postJson('/v1/signed-urls', serviceHeaders, () => ({ distribution: 'unique', path: uniquePath(counter++) })),
+    },
+    {
+      id: `ecdsa-unique/${backend}`,
+      label: 'ECDSA, unique resources',
+      server,
+      backend,
+      urlsPerRequest: 1,
+      request: postJson('/v1/signed-urls', serviceHeaders, () => ({ distribution: 'unique', path: uniquePath(counter++), keyId: EC_KEY_ID })),
+    },
+  ]
+}
+
+function cachedScenarios(server: Server, backend: SignerBackend): Scenario[] {
+  return [
+    {
+      id: `popular-cached/${backend}`,
+      label: `RSA, popular mix, ${GRANULARITY_SECONDS} s granularity`,
+      server,
+      backend,
+      urlsPerRequest: 1,
+      request: postJson('/v1/signed-urls', serviceHeaders, () => ({ distribution: 'popular', path: pathMix.next() })),
+    },
+    {
+      id: `batch-100/${backend}`,
+      label: `RSA, batch of ${BATCH_SIZE} unique`,
+      server,
+      backend,
+      urlsPerRequest: BATCH_SIZE,
+      request: postJson('/v1/signed-urls/batch', serviceHeaders, () => ({
+        items: Array.from({ length: BATCH_SIZE }, () => ({ distribution: 'unique', path: uniquePath(counter++) })),
+      })),
+    },
+  ]
+}
+
+interface Measurement {
+  requestsPerSecond: number
+  urlsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  failed: number
+  /** The server's CPU time (all its threads) per request: what the work costs, whatever else runs. */
+  serverCpuMicrosPerRequest: number
+  cacheHits: number
+  cacheMisses: number
+  /** The machine's 1-minute load average as the run began (this bench alone accounts for about 2). */
+  loadAverage: number
+}
+
+async function load(scenario: Scenario, limit: { duration: number } | { amount: number }): Promise<Measurement> {
+  const loadAverage = loadavg()[0]
+  const before = await scenario.server.ask<ServerStats>('stats')
+  const result = await autocannon({ url: scenario.server.url, connections: CONNECTIONS, ...limit, requests: [scenario.request] })
+  const after = await scenario.server.ask<ServerStats>('stats')
+  const ok = result['2xx']
+  return {
+    requestsPerSecond: ok / result.duration,
+    urlsPerSecond: (ok * scenario.urlsPerRequest) / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    failed: result.non2xx + result.errors,
+    serverCpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, result.requests.total),
+    cacheHits: (after.cacheHits ?? 0) - (before.cacheHits ?? 0),
+    cacheMisses: (after.cacheMisses ?? 0) - (before.cacheMisses ?? 0),
+    loadAverage,
+  }
+}
+
+// ---- raw signing speed of this machine: one core, synchronous node:crypto ----
+
+function signaturesPerSecond(signOnce: () => unknown, seconds: number): number {
+  let count = 0
+  const start = performance.now()
+  while (performance.now() - start < seconds * 1000) {
+    signOnce()
+    count++
+  }
+  return count / ((performance.now() - start) / 1000)
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+// ---- the run ----
+
+async function main() {
+  const started = Date.now()
+  const policy = Buffer.from(JSON.stringify({ Statement: [{ Resource: `https://${UNIQUE_DOMAIN}${uniquePath(1)}`, Condition: { DateLessThan: { 'AWS:EpochTime': 1_900_000_000 } } }] }))
+  const rsaPem = toPem(rsaKey)
+  const rawSeconds = Math.min(2, DURATION_SECONDS)
+  const raw = {
+    rsa: signaturesPerSecond(() => sign('sha1', policy, rsaKey), rawSeconds),
+    ecdsa: signaturesPerSecond(() => sign('sha1', policy, ecKey), rawSeconds),
+    rsaParsingPemEachTime: signaturesPerSecond(() => sign('sha1', policy, rsaPem), rawSeconds),
+  }
+  console.log(`raw signatures/s (one core, sync node:crypto): RSA-2048 ${raw.rsa.toFixed(0)}, ECDSA P-256 ${raw.ecdsa.toFixed(0)}, RSA parsing the PEM each time ${raw.rsaParsingPemEachTime.toFixed(0)}`)
+
+  const naive = await startServer('naive', './naive-server.ts', { domain: UNIQUE_DOMAIN, keyId: RSA_KEY_ID, privateKeyPem: rsaPem, ttlSeconds: TTL_SECONDS })
+  const services = new Map<SignerBackend, Server>()
+  for (const backend of BACKENDS) services.set(backend, await startService(backend))
+
+  const ceiling: Scenario = { id: 'ceiling', label: 'hello world (ceiling)', server: naive, urlsPerRequest: 0, request: { method: 'GET', path: '/hello' } }
+  const baseline: Scenario = {
+    id: 'baseline',
+    label: 'baseline: SDK with the PEM string, RSA',
+    server: naive,
+    urlsPerRequest: 1,
+    request: postJson('/sign', { 'content-type': 'application/json' }, () => ({ path: uniquePath(counter++) })),
+  }
+  const scenarios: Scenario[] = [
+    ceiling,
+    baseline,
+    ...BACKENDS.flatMap((backend) => serviceScenarios(services.get(backend)!, backend)),
+    ...cachedScenarios(services.get(DEFAULT_SIGNER_BACKEND)!, DEFAULT_SIGNER_BACKEND),
+  ]
+
+  for (const scenario of scenarios) await load(scenario, { duration: WARMUP_SECONDS })
+  const rounds = new Map<string, Measurement[]>(scenarios.map((s) => [s.id, []]))
+  // Rounds interleave the scenarios, so a noisy minute on the shared machine spreads over all of them.
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const scenario of scenarios) {
+      const measured = await load(scenario, { duration: DURATION_SECONDS })
+      rounds.get(scenario.id)!.push(measured)
+      console.log(
+        `round ${round}/${ROUNDS} ${scenario.id.padEnd(24)} ${measured.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${String(measured.p99Ms).padStart(4)} ms` +
+          `  ${measured.serverCpuMicrosPerRequest.toFixed(0).padStart(5)} us CPU/req  load ${measured.loadAverage.toFixed(1)}${measured.failed ? `  FAILED ${measured.failed}` : ''}`,
+      )
+    }
+  }
+  await naive.close()
+  for (const service of services.values()) await service.close()
+
+  // Memory: a fresh service; the worst case for the cache (every request a new entry, on the cached distribution).
+  const memoryService = await startService(DEFAULT_SIGNER_BACKEND, 'service-memory')
+  const memoryScenario: Scenario = {
+    id: 'memory',
+    label: 'memory',
+    server: memoryService,
+    urlsPerRequest: 1,
+    request: postJson('/v1/signed-urls', serviceHeaders, () => ({ distribution: 'popular', path: uniquePath(counter++), keyId: EC_KEY_ID })),
+  }
+  await load(memoryScenario, { amount: MEMORY_WARMUP_REQUESTS })
+  const warm = await memoryService.ask<ServerStats>('stats')
+  const memoryRun = await load(memoryScenario, { amount: MEMORY_REQUESTS })
+  const after = await memoryService.ask<ServerStats>('stats')
+  await memoryService.close()
+  const mb = (bytes: number) => bytes / 1024 / 1024
+  const memory = {
+    requests: MEMORY_REQUESTS,
+    workload: 'ECDSA, unique resources on the 60 s distribution: every request adds a cache entry',
+    rssAfterWarmupMb: mb(warm.rss),
+    rssAfterMb: mb(after.rss),
+    rssGrowthMb: mb(after.rss - warm.rss),
+    heapUsedAfterWarmupMb: mb(warm.heapUsed!),
+    heapUsedAfterMb: mb(after.heapUsed!),
+    failed: memoryRun.failed,
+  }
+
+  // ---- the table ----
+  const summary = scenarios.map((scenario) => {
+    const measured = rounds.get(scenario.id)!
+    return {
+      id: scenario.id,
+      label: scenario.label,
+      backend: scenario.backend,
+      urlsPerRequest: scenario.urlsPerRequest,
+      requestsPerSecond: median(measured.map((m) => m.requestsPerSecond)),
+      urlsPerSecond: median(measured.map((m) => m.urlsPerSecond)),
+      p50Ms: median(measured.map((m) => m.p50Ms)),
+      p99Ms: median(measured.map((m) => m.p99Ms)),
+      serverCpuMicrosPerUrl: median(measured.map((m) => m.serverCpuMicrosPerRequest)) / Math.max(1, scenario.urlsPerRequest),
+      failed: measured.reduce((sum, m) => sum + m.failed, 0),
+      rounds: measured,
+    }
+  })
+  const byId = (id: string) => summary.find((s) => s.id === id)!
+  const baselineUrls = byId('baseline').urlsPerSecond
+  const ceilingRequests = byId('ceiling').requestsPerSecond
+  const rows = summary.map((s) => ({
+    ...s,
+    ratioToBaseline: s.urlsPerSecond / baselineUrls,
+    ratioToCeiling: s.requestsPerSecond / ceilingRequests,
+  }))
+
+  const header = ['scenario', 'signer', 'req/s', 'URLs/s', 'p50 ms', 'p99 ms', 'x baseline', 'of ceiling', 'server CPU µs/URL']
+  const lines = rows.map((r) => [
+    r.label,
+    r.backend ?? '-',
+    r.requestsPerSecond.toFixed(0),
+    r.urlsPerRequest === 0 ? '-' : r.urlsPerSecond.toFixed(0),
+    String(r.p50Ms),
+    String(r.p99Ms),
+    r.id === 'ceiling' ? '-' : `${r.ratioToBaseline.toFixed(1)}x`,
+    `${(r.ratioToCeiling * 100).toFixed(0)}%`,
+    r.urlsPerRequest === 0 ? '-' : r.serverCpuMicrosPerUrl.toFixed(0),
+  ])
+  const table = [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n')
+
+  const popular = byId(`popular-cached/${DEFAULT_SIGNER_BACKEND}`)
+  const rsaUnique = byId(`rsa-unique/${DEFAULT_SIGNER_BACKEND}`)
+  const ecdsaUnique = byId(`ecdsa-unique/${DEFAULT_SIGNER_BACKEND}`)
+  const ratio = (s: { urlsPerSecond: number }) => s.urlsPerSecond / baselineUrls
+  const targets = [
+    { target: 'RSA unique >= 2.5x baseline', measured: `${ratio(rsaUnique).toFixed(2)}x`, met: ratio(rsaUnique) >= 2.5 },
+    { target: 'ECDSA unique >= 8x baseline', measured: `${ratio(ecdsaUnique).toFixed(2)}x`, met: ratio(ecdsaUnique) >= 8 },
+    { target: 'popular mix >= 15x baseline', measured: `${ratio(popular).toFixed(2)}x`, met: ratio(popular) >= 15 },
+    {
+      target: 'popular mix >= 40% of hello world',
+      measured: `${((popular.requestsPerSecond / ceilingRequests) * 100).toFixed(0)}%`,
+      met: popular.requestsPerSecond / ceilingRequests >= 0.4,
+    },
+    { target: 'p99 < 50 ms at 64 connections, ECDSA', measured: `${ecdsaUnique.p99Ms} ms`, met: ecdsaUnique.p99Ms < 50 },
+    { target: 'p99 < 50 ms at 64 connections, popular mix', measured: `${popular.p99Ms} ms`, met: popular.p99Ms < 50 },
+    {
+      target: `RSS growth over ${MEMORY_REQUESTS} requests <= 50 MB`,
+      measured: `${memory.rssGrowthMb.toFixed(1)} MB (${memory.rssAfterWarmupMb.toFixed(0)} -> ${memory.rssAfterMb.toFixed(0)} MB)`,
+      met: memory.rssGrowthMb <= 50,
+    },
+  ]
+  const cacheCounts = { hits: 0, misses: 0 }
+  for (const m of popular.rounds) {
+    cacheCounts.hits += m.cacheHits
+    cacheCounts.misses += m.cacheMisses
+  }
+  const hitRatio = cacheCounts.hits / Math.max(1, cacheCounts.hits + cacheCounts.misses)
+  const loads = rows.flatMap((r) => r.rounds.map((m) => m.loadAverage))
+
+  console.log(`\n${table}\n`)
+  console.log(`raw signatures/s (one core, sync): RSA-2048 ${raw.rsa.toFixed(0)}, ECDSA P-256 ${raw.ecdsa.toFixed(0)}, RSA parsing the PEM each time ${raw.rsaParsingPemEachTime.toFixed(0)}`)
+  console.log(`popular mix: cache hit ratio ${(hitRatio * 100).toFixed(1)}%; ${(pathMix.share(300) * 100).toFixed(0)}% of its requests go to the 300 most popular of 10,000 paths`)
+  console.log(`machine load average during the runs: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} (about 2 is this bench alone)`)
+  console.log(`memory: ${targets.at(-1)!.measured}; heap ${memory.heapUsedAfterWarmupMb.toFixed(0)} -> ${memory.heapUsedAfterMb.toFixed(0)} MB`)
+  for (const t of targets) console.log(`${t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.measured}`)
+  const failures = rows.filter((r) => r.failed > 0)
+  if (failures.length > 0 || memory.failed > 0) console.log(`WARNING: failed requests in ${failures.map((r) => r.id).join(', ')}${memory.failed ? ' memory' : ''}`)
+
+  mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true })
+  writeFileSync(
+    RESULTS_FILE,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        command: 'npm run bench',
+        machine: { cpus: availableParallelism(), model: cpus()[0]?.model, memoryGb: +(totalmem() / 2 ** 30).toFixed(1), node: process.version },
+        settings: { durationSeconds: DURATION_SECONDS, rounds: ROUNDS, connections: CONNECTIONS, serviceLogLevel: LOG_LEVEL, defaultBackend: DEFAULT_SIGNER_BACKEND },
+        rawSignaturesPerSecond: raw,
+        scenarios: rows.map(({ rounds: measured, ...row }) => ({ ...row, rounds: measured })),
+        cache: { hitRatio, ...cacheCounts },
+        loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
+        memory,
+        targets,
+        table,
+        elapsedSeconds: Math.round((Date.now() - started) / 1000),
+      },
+      null,
+      2,
+    )}\n`,
+  )
+  console.log(`\nwrote ${RESULTS_FILE} (${Math.round((Date.now() - started) / 1000)} s)`)
+}
+
+try {
+  await main()
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}
