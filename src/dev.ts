@@ -1,5 +1,6 @@
 import { createSigner } from 'fast-jwt'
-import type { Config } from './config/schema.js'
+import { Value } from '@sinclair/typebox/value'
+import { AwsSchema, type Config } from './config/schema.js'
 import { SCOPES } from './grants/caller.js'
 
 export interface TokenOptions {
@@ -41,8 +42,16 @@ export function createDevToken(config: Config): string {
   return createToken(config, { sub: 'developer', scopes: SCOPES, ttlSeconds: 8 * 3600 })
 }
 
+/** Dummy credentials for the local CloudFront emulator: development never sends real ones anywhere. */
+export const EMULATOR_CREDENTIALS = { accessKeyId: 'AKIDLOCALEMULATOR', secretAccessKey: 'local-emulator-dummy-secret' }
+
+/** The configuration with one AWS account, `local`, on the in-process emulator (development without an aws section). */
+export function withLocalCloudFront(config: Config, endpoint: string): Config {
+  return Object.freeze({ ...config, aws: Value.Default(AwsSchema, { accounts: { local: { region: 'us-east-1', endpoint } } }) }) as Config
+}
+
 /** What a newcomer needs after `npm start`: the key, a token, and one request that works. */
-export function developmentBanner(config: Config, address: string, token: string): string {
+export function developmentBanner(config: Config, address: string, token: string, emulatorUrl?: string): string {
   const [name, dist] = Object.entries(config.distributions)[0] ?? ['demo', undefined]
   const body = JSON.stringify({ distribution: name, path: '/videos/intro.mp4', expiresIn: 300 })
   return [
@@ -54,6 +63,12 @@ export function developmentBanner(config: Config, address: string, token: string
     `    export TOKEN=${token}`,
     '  sign a URL:',
     `    curl -s -X POST ${address}/v1/signed-urls -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '${body}'`,
+    ...(emulatorUrl !== undefined
+      ? [
+          `  admin API  : ${address}/v1/admin/... on a local CloudFront emulator at ${emulatorUrl} (in memory; see README "Admin API")`,
+          `    curl -s ${address}/v1/admin/distributions -H "authorization: Bearer $TOKEN"`,
+        ]
+      : []),
     '',
   ].join('\n')
 }

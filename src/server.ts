@@ -3,7 +3,11 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import type { Config } from './config/schema.js'
-import { createDevToken, developmentBanner } from './dev.js'
+import type { CloudFrontEmulator } from './emulator/index.js'
+import { EMULATOR_CREDENTIALS, createDevToken, developmentBanner, withLocalCloudFront } from './dev.js'
+
+// How long a change stays InProgress on the development emulator: long enough to see the wait route work.
+const DEV_DEPLOY_SECONDS = 5
 
 /** The only entry point: read the environment, load the configuration, build the app, listen, shut down gracefully. */
 async function main() {
@@ -24,9 +28,23 @@ async function main() {
     throw err
   }
 
+  // Development without an aws section: the admin routes use a local CloudFront emulator in this
+  // process, with dummy credentials. Production reaches an emulator only through a configured endpoint.
+  let emulator: CloudFrontEmulator | undefined
+  if (!production && config.aws === undefined) {
+    const { createCloudFrontEmulator } = await import('./emulator/index.js')
+    emulator = createCloudFrontEmulator({ deploySeconds: DEV_DEPLOY_SECONDS })
+    config = withLocalCloudFront(config, await emulator.listen({ host: '127.0.0.1', port: 0 }))
+  }
+
   let app
   try {
-    app = await buildApp({ config, logLevel: env.LOG_LEVEL ?? 'info', prettyLogs: !production && env.LOG_FORMAT !== 'json' })
+    app = await buildApp({
+      config,
+      logLevel: env.LOG_LEVEL ?? 'info',
+      prettyLogs: !production && env.LOG_FORMAT !== 'json',
+      awsCredentials: emulator !== undefined ? EMULATOR_CREDENTIALS : undefined,
+    })
     await app.ready()
   } catch (err) {
     // Key and configuration failures name the file and the reason; nothing else is worth a stack here.
@@ -50,10 +68,12 @@ async function main() {
     app.draining = true
     if (signal === 'SIGTERM') await sleep(drainDelayMs)
     await app.close()
+    await emulator?.close()
   })
 
   const address = await app.listen({ host: config.server.host, port: config.server.port })
-  if (config.development) console.log(developmentBanner(config, address, createDevToken(config)))
+  if (config.development) console.log(developmentBanner(config, address, createDevToken(config), emulator?.url))
+  else if (emulator !== undefined) app.log.info({ emulator: emulator.url }, 'admin routes use a local CloudFront emulator (no aws section configured)')
 }
 
 await main()
