@@ -1,0 +1,35 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { build, captureLogs } from '../support/build.js'
+import { EC_KEY_ID, RSA_KEY_ID } from '../support/keys.js'
+import { bearer } from '../support/tokens.js'
+
+describe('POST /v1/signed-urls/batch', () => {
+  it('logs one line for the whole batch: counts, distributions, keys, policies, expiry range, error codes, never a URL', async (t) => {
+    const logs = captureLogs()
+    const app = await build(t, { logLevel: 'info', logStream: logs.stream })
+    const items = [
+      { distribution: 'demo', path: '/videos/a.mp4' },
+      { distribution: 'demo', path: '/videos/b.mp4', keyId: EC_KEY_ID, expiresIn: 600 },
+      { distribution: 'demo', path: '/videos/c.mp4', notBefore: 0 },
+      { distribution: 'demo', path: '/admin/x' },
+    ]
+    const res = await app.inject({ method: 'POST', url: '/v1/signed-urls/batch', headers: bearer(), payload: { items } })
+    assert.equal(res.statusCode, 200)
+    const answered = res.json().items as Array<{ url?: string; expires?: number; error?: { code: string } }>
+    assert.equal(answered[3].error?.code, 'FORBIDDEN_PATH')
+
+    const lines = logs.text().trim().split('\n').map((line) => JSON.parse(line))
+    assert.equal(lines.filter((l) => l.msg === 'signed url').length, 0)
+    const batch = lines.filter((l) => l.msg === 'signed url batch')
+    assert.equal(batch.length, 1)
+    assert.deepEqual(
+      { signed: batch[0].signed, failed: batch[0].failed, errors: batch[0].errors, distributions: batch[0].distributions },
+      { signed: 3, failed: 1, errors: { FORBIDDEN_PATH: 1 }, distributions: ['demo'] },
+    )
+    assert.deepEqual(new Set(batch[0].keyIds), new Set([RSA_KEY_ID, EC_KEY_ID]))
+    assert.deepEqual(new Set(batch[0].policies), new Set(['canned', 'custom']))
+    assert.deepEqual(batch[0].expires, { min: answered[0].expires, max: answered[1].expires })
+    for (const item of answered.slice(0, 3)) assert.ok(!logs.text().includes(new URL(item.url!).search.slice(1)), 'no signed query in the logs')
+  })
+})
