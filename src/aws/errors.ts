@@ -60,7 +60,7 @@ export function translateAwsError(err: unknown, operation: string): CodedError {
   const e = (err ?? {}) as SdkError
   const upstreamStatus = e.$metadata?.httpStatusCode
   const details = { operation, awsRequestId: e.$metadata?.requestId, upstreamStatus }
-  if (e.name === 'TimeoutError' || e.code === 'ETIMEDOUT' || e.name === 'RequestTimeout' || e.name === 'AbortError') {
+  if (e.name === 'TimeoutError' || e.code === 'ETIMEDOUT') {
     return appError('UPSTREAM_TIMEOUT', `AWS did not answer ${operation} in time`, details)
   }
   if (e.name === 'CredentialsProviderError' || e.name === 'ProviderError') {
