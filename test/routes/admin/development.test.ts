@@ -19,6 +19,16 @@ function tempDir(t: TestContext): string {
   return dir
 }
 
+async function waitFor(output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const match = pattern.exec(output())
+    if (match) return match
+    assert.ok(Date.now() < deadline, `timed out waiting for ${pattern}:\n${output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 async function start(t: TestContext, cwd: string, env: Record<string, string>) {
   const service = await startService([process.execPath, '--import', TSX, SERVER], { cwd, env: { LOG_FORMAT: 'json', SHUTDOWN_DELAY_MS: '0', ...env } })
   t.after(async () => {
@@ -31,8 +41,9 @@ async function start(t: TestContext, cwd: string, env: Record<string, string>) {
 describe('admin routes in development mode', () => {
   it('use a local CloudFront emulator on 127.0.0.1, printed in the banner, and stop with the service', async (t) => {
     const service = await start(t, tempDir(t), {})
-    const token = /export TOKEN=(\S+)/.exec(service.output())?.[1]
-    const emulatorUrl = /local CloudFront emulator at (http:\/\/\S+)/.exec(service.output())?.[1]
+    // The banner follows the "listening" line.
+    const banner = await waitFor(service.output, /export TOKEN=(\S+)[\s\S]*local CloudFront emulator at (http:\/\/\S+)/)
+    const [, token, emulatorUrl] = banner
     assert.ok(token, 'the banner prints a token')
     assert.match(emulatorUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/)
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
