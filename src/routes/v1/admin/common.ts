@@ -6,7 +6,7 @@ import type { AwsAccount } from '../../../aws/accounts.js'
 import { callerReferenceFor, type WaitOptions } from '../../../aws/cloudfront.js'
 import { appError, CodedError } from '../../../errors.js'
 
-export const AccountField = {
+const AccountField = {
   account: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'A configured AWS account (default: aws.defaultAccount)' })),
 }
 
