@@ -18,7 +18,7 @@ async function main() {
     config = loadConfig({
       file: env.CONFIG_FILE,
       production,
-      overrides: { host: env.HOST, port: env.PORT !== undefined ? Number(env.PORT) : undefined, keysDir: env.KEYS_DIR || undefined },
+      overrides: { host: env.HOST || undefined, port: env.PORT ? Number(env.PORT) : undefined, keysDir: env.KEYS_DIR || undefined },
     })
   } catch (err) {
     if (err instanceof ConfigError) {
