@@ -64,7 +64,6 @@ export function createWorkerPool(size: number) {
     return entry
   }
 
-
   function flush(entry: PoolWorker) {
     const jobs = entry.outbox
     entry.outbox = []
@@ -92,5 +91,3 @@ export function createWorkerPool(size: number) {
     },
   }
 }
-
-export type WorkerPool = ReturnType<typeof createWorkerPool>
