@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { planSignedCookies, setCookieHeaders } from '../../../grants/cookies.js'
-import { resolveDistribution, selectKey } from '../../../grants/resolve.js'
+import { resolveDistribution } from '../../../grants/resolve.js'
 import { planSignedStream } from '../../../grants/stream.js'
 import { planSignedUrl } from '../../../grants/url.js'
 import { withErrors } from '../../../plugins/errors.js'
-import type { Policy } from '../../../signing/policy.js'
 import { buildSignedCookies, buildSignedStream, buildSignedUrl } from '../../../signing/sign.js'
-import { grantContext, isoFromEpoch } from '../grant-context.js'
+import { grantContext, grantFields, signPlan } from '../grant-context.js'
 import {
   PlaybackQuerySchema,
   PlaybackRedirectSchema,
@@ -17,12 +16,6 @@ import {
   SignedStreamSchema,
   type SignedCookies,
 } from './schemas.js'
-
-/** What every grant answer carries besides the credential itself. */
-function grantFields(policy: Policy, keyId: string) {
-  const { expires } = policy.conditions
-  return { expires, expiresAt: isoFromEpoch(expires), policy: policy.type, resource: policy.resource, keyId }
-}
 
 /** Signed cookies, RTMP signed stream names and player redirects. Credentials are never logged. */
 export async function playbackRoutes(fastify: FastifyInstance) {
@@ -45,13 +38,12 @@ export async function playbackRoutes(fastify: FastifyInstance) {
       const { body } = request
       const ctx = grantContext(app, request)
       const plan = planSignedCookies(body, ctx)
-      const key = selectKey(app.keyStore, body.keyId)
-      const grant = await app.signer.sign({ policy: plan.policy, key, hashAlgorithm: body.hashAlgorithm ?? 'SHA1', distribution: plan.distribution.name })
+      const grant = await signPlan(app, plan, body)
       const cookies = buildSignedCookies(grant) as SignedCookies['cookies']
       const { expires } = plan.policy.conditions
       if (body.setCookies) reply.header('set-cookie', setCookieHeaders(cookies, plan.distribution.cookies!, expires - ctx.now))
-      request.log.info({ distribution: plan.distribution.name, keyId: key.id, policy: plan.policy.type, expires, setCookies: body.setCookies === true }, 'signed cookies')
-      return { cookies, ...grantFields(plan.policy, key.id) }
+      request.log.info({ distribution: plan.distribution.name, keyId: grant.keyId, policy: plan.policy.type, expires, setCookies: body.setCookies === true }, 'signed cookies')
+      return { cookies, ...grantFields(grant) }
     },
   )
 
@@ -71,10 +63,9 @@ export async function playbackRoutes(fastify: FastifyInstance) {
     async (request) => {
       const { body } = request
       const plan = planSignedStream(body, grantContext(app, request))
-      const key = selectKey(app.keyStore, body.keyId)
-      const grant = await app.signer.sign({ policy: plan.policy, key, hashAlgorithm: body.hashAlgorithm ?? 'SHA1', distribution: plan.distribution.name })
-      request.log.info({ distribution: plan.distribution.name, keyId: key.id, policy: plan.policy.type, expires: plan.policy.conditions.expires }, 'signed stream')
-      return { streamer: plan.streamer, ...buildSignedStream(plan.name, grant), ...grantFields(plan.policy, key.id) }
+      const grant = await signPlan(app, plan, body)
+      request.log.info({ distribution: plan.distribution.name, keyId: grant.keyId, policy: plan.policy.type, expires: plan.policy.conditions.expires }, 'signed stream')
+      return { streamer: plan.streamer, ...buildSignedStream(plan.name, grant), ...grantFields(grant) }
     },
   )
 
@@ -99,9 +90,8 @@ export async function playbackRoutes(fastify: FastifyInstance) {
       const { defaultTtlSeconds } = resolveDistribution(ctx, name)
       const expiresIn = Math.min(defaultTtlSeconds, request.caller.maxTtlSeconds ?? Infinity)
       const plan = planSignedUrl({ distribution: name, path, expiresIn }, ctx)
-      const key = app.keyStore.active()
-      const grant = await app.signer.sign({ policy: plan.policy, key, hashAlgorithm: 'SHA1', distribution: plan.distribution.name })
-      request.log.info({ distribution: plan.distribution.name, keyId: key.id, policy: plan.policy.type, expires: plan.policy.conditions.expires }, 'playback redirect')
+      const grant = await signPlan(app, plan, {})
+      request.log.info({ distribution: plan.distribution.name, keyId: grant.keyId, policy: plan.policy.type, expires: plan.policy.conditions.expires }, 'playback redirect')
       // Also set for every answer by the http-security plugin; the redirect's contract says so on its own.
       return reply
         .header('cache-control', 'no-store')

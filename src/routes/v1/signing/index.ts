@@ -3,11 +3,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Value } from '@sinclair/typebox/value'
 import { planSignedUrl } from '../../../grants/url.js'
-import { selectKey } from '../../../grants/resolve.js'
 import { buildSignedUrl } from '../../../signing/sign.js'
 import { appError } from '../../../errors.js'
 import { toErrorResponse, withErrors } from '../../../plugins/errors.js'
-import { grantContext, isoFromEpoch } from '../grant-context.js'
+import { grantContext, grantFields, signPlan } from '../grant-context.js'
 import {
   SignedUrlBatchBodySchema,
   SignedUrlBatchSchema,
@@ -57,18 +56,8 @@ export async function signingRoutes(fastify: FastifyInstance) {
   /** Plans and signs one URL; the route logs it (never the signed URL itself: it is a bearer credential). */
   async function signUrl(request: FastifyRequest, body: SignedUrlBody): Promise<{ signed: SignedUrl; distribution: string }> {
     const plan = planSignedUrl(body, grantContext(app, request))
-    const key = selectKey(app.keyStore, body.keyId)
-    const grant = await app.signer.sign({ policy: plan.policy, key, hashAlgorithm: body.hashAlgorithm ?? 'SHA1', distribution: plan.distribution.name })
-    const { expires } = plan.policy.conditions
-    const signed: SignedUrl = {
-      url: buildSignedUrl(plan.url, grant),
-      expires,
-      expiresAt: isoFromEpoch(expires),
-      policy: plan.policy.type,
-      resource: plan.policy.resource,
-      keyId: key.id,
-    }
-    return { signed, distribution: plan.distribution.name }
+    const grant = await signPlan(app, plan, body)
+    return { signed: { url: buildSignedUrl(plan.url, grant), ...grantFields(grant) }, distribution: plan.distribution.name }
   }
 
   app.post(
