@@ -118,3 +118,19 @@ export async function audited<T>(
     throw err
   }
 }
+
+/**
+ * Creates a resource with its audit line and answers it: 201 (with its Location when it has a GET
+ * route) or 200 for an idempotent replay, with its ETag header.
+ */
+export async function sendCreated<R extends { id: string; etag?: string }>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  entry: { action: string; account: AwsAccount; location?: (id: string) => string },
+  create: () => Promise<{ resource: R; created: boolean }>,
+): Promise<R> {
+  const { resource, created } = await audited(request, entry, create, (result) => result.resource.id)
+  setCreated(reply, created, entry.location?.(resource.id))
+  setEtag(reply, resource.etag)
+  return resource
+}

@@ -38,6 +38,7 @@ import {
   callerReferenceOf,
   ifMatchOf,
   pageSchema,
+  sendCreated,
   setCreated,
   setEtag,
   waitOptionsFor,
@@ -123,15 +124,9 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
     }),
     async (request, reply) => {
       const account = accountOf(app, request)
-      const { resource, created } = await audited(
-        request,
-        { action: `${kind.noun}.create`, account },
-        () => kind.create(account, request.body, callerReferenceOf(request)),
-        (result) => result.resource.id,
+      return sendCreated(request, reply, { action: `${kind.noun}.create`, account, location: (id) => `/v1/admin/${kind.path}/${id}` }, () =>
+        kind.create(account, request.body, callerReferenceOf(request)),
       )
-      setCreated(reply, created, `/v1/admin/${kind.path}/${resource.id}`)
-      setEtag(reply, resource.etag)
-      return resource
     },
   )
 

@@ -9,12 +9,10 @@ import {
   ListQuerySchema,
   accountOf,
   adminRoute,
-  audited,
   callerReferenceOf,
   hasIdempotencyKey,
   pageSchema,
-  setCreated,
-  setEtag,
+  sendCreated,
 } from '../common.js'
 import { KeyGroupBodySchema, KeyGroupSchema, PublicKeyBodySchema, PublicKeySchema } from './schemas.js'
 
@@ -38,15 +36,10 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
       const account = accountOf(app, request)
       const key = selectKey(app.keyStore, request.body.keyId)
       const input = { name: request.body.name ?? key.id, comment: request.body.comment ?? `cf-signer key ${key.id}`, encodedKey: key.publicKeyPem }
-      const { resource, created } = await audited(
-        request,
-        { action: 'public-key.create', account },
-        () => createPublicKey(account, input, callerReferenceOf(request)),
-        (result) => result.resource.id,
+      const resource = await sendCreated(request, reply, { action: 'public-key.create', account }, () =>
+        createPublicKey(account, input, callerReferenceOf(request)),
       )
       request.log.info({ keyId: key.id, publicKeyId: resource.id }, 'public key registered')
-      setCreated(reply, created)
-      setEtag(reply, resource.etag)
       return resource
     },
   )
@@ -75,15 +68,9 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
     }),
     async (request, reply) => {
       const account = accountOf(app, request)
-      const { resource, created } = await audited(
-        request,
-        { action: 'key-group.create', account },
-        () => createKeyGroup(account, request.body, hasIdempotencyKey(request)),
-        (result) => result.resource.id,
+      return sendCreated(request, reply, { action: 'key-group.create', account }, () =>
+        createKeyGroup(account, request.body, hasIdempotencyKey(request)),
       )
-      setCreated(reply, created)
-      setEtag(reply, resource.etag)
-      return resource
     },
   )
 

@@ -26,7 +26,7 @@ import {
   hasIdempotencyKey,
   ifMatchOf,
   pageSchema,
-  setCreated,
+  sendCreated,
   setEtag,
 } from '../common.js'
 import {
@@ -60,15 +60,12 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
     }),
     async (request, reply) => {
       const account = accountOf(app, request)
-      const { resource, created } = await audited(
+      return sendCreated(
         request,
-        { action: 'origin-access-identity.create', account },
+        reply,
+        { action: 'origin-access-identity.create', account, location: (id) => `/v1/admin/origin-access-identities/${id}` },
         () => createOriginAccessIdentity(account, request.body.comment ?? '', callerReferenceOf(request)),
-        (result) => result.resource.id,
       )
-      setCreated(reply, created, `/v1/admin/origin-access-identities/${resource.id}`)
-      setEtag(reply, resource.etag)
-      return resource
     },
   )
 
@@ -157,15 +154,9 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
     }),
     async (request, reply) => {
       const account = accountOf(app, request)
-      const { resource, created } = await audited(
-        request,
-        { action: 'origin-access-control.create', account },
-        () => createOriginAccessControl(account, request.body, hasIdempotencyKey(request)),
-        (result) => result.resource.id,
+      return sendCreated(request, reply, { action: 'origin-access-control.create', account }, () =>
+        createOriginAccessControl(account, request.body, hasIdempotencyKey(request)),
       )
-      setCreated(reply, created)
-      setEtag(reply, resource.etag)
-      return resource
     },
   )
 
