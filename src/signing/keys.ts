@@ -80,7 +80,7 @@ export function loadSigningKey(file: string, passphrase?: string): SigningKey {
 function parsePrivateKey(text: string, file: string, passphrase?: string): KeyObject {
   const begin = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)
   if (begin === null) {
-    throw new KeyLoadError('KEY_NOT_PEM', file, 'not a PEM file: no "-----BEGIN … PRIVATE KEY-----" start line (is it the key pair ID, a DER file or an empty file?)')
+    throw new KeyLoadError('KEY_NOT_PEM', file, 'not a PEM file: no start line "-----BEGIN <type>-----" (is it the key pair ID, a DER file or an empty file?)')
   }
   const label = begin[1]
   if (!text.includes(`-----END ${label}-----`)) {
