@@ -119,6 +119,9 @@ export function createJwksLookup(url: string, options: { log: FastifyBaseLogger;
   }
 }
 
+const JWT_CACHE_ENTRIES = 10_000
+const JWT_CACHE_TTL_MS = 60_000
+
 async function authPlugin(app: FastifyInstance) {
   const jwt = app.config.auth.jwt
   const verify = {
@@ -128,6 +131,10 @@ async function authPlugin(app: FastifyInstance) {
     // fast-jwt checks iss/aud only when present: a configured issuer or audience must also be required.
     requiredClaims: [...(jwt.issuer !== undefined ? ['iss'] : []), ...(jwt.audience !== undefined ? ['aud'] : [])],
     clockTolerance: jwt.clockToleranceSeconds * 1000,
+    // A caller sends the same token on every request: verify it once. fast-jwt keeps each entry no
+    // later than the token's exp (and not before its nbf), so expiry is still enforced.
+    cache: JWT_CACHE_ENTRIES,
+    cacheTTL: JWT_CACHE_TTL_MS,
   }
   let secret: Parameters<typeof fastifyJwt>[1]['secret']
   if (jwt.secret !== undefined) {

@@ -77,6 +77,16 @@ describe('auth: tokens that are refused with 401', () => {
     assertError(await post(app, bearer(token)), 401, 'TOKEN_EXPIRED')
   })
 
+  it('a token accepted (and so cached) while valid is refused once it expires: TOKEN_EXPIRED', async (t) => {
+    const app = await build(t)
+    const exp = nowSeconds() + 2
+    const token = createSigner({ key: TEST_JWT_SECRET, algorithm: 'HS256' })({ sub: 'alice', scope: 'sign', exp })
+    assert.equal((await post(app, bearer(token))).statusCode, 200)
+    assert.equal((await post(app, bearer(token))).statusCode, 200)
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp * 1000 - Date.now()) + 50))
+    assertError(await post(app, bearer(token)), 401, 'TOKEN_EXPIRED')
+  })
+
   it('a token expired within clockToleranceSeconds is accepted', async (t) => {
     const app = await build(t, { configInput: { auth: { jwt: { clockToleranceSeconds: 120 } } } })
     const token = createSigner({ key: TEST_JWT_SECRET, algorithm: 'HS256' })({ sub: 'alice', scope: 'sign', exp: nowSeconds() - 60 })
