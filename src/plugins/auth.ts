@@ -9,6 +9,8 @@ import { callerFromClaims, hasAnyScope, type Caller, type Scope } from '../grant
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller
+    /** The verification of this request's token, shared by the rate limiter and authentication. */
+    tokenVerification: Promise<Record<string, unknown>> | null
   }
   interface FastifyInstance {
     authenticate: ReturnType<typeof createAuthenticate>
@@ -31,6 +33,21 @@ const TOKEN_MESSAGES = {
 }
 
 /**
+ * Verifies the request's bearer token (the Authorization header, else `access_token` in the query)
+ * once per request: the rate limiter and the route's authentication share the result.
+ */
+export function verifyRequestToken(request: FastifyRequest): Promise<Record<string, unknown>> {
+  if (request.tokenVerification === null) {
+    const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token
+    request.tokenVerification =
+      typeof queryToken === 'string' && request.headers.authorization === undefined
+        ? request.jwtVerify({ extractToken: () => queryToken } as never)
+        : request.jwtVerify()
+  }
+  return request.tokenVerification
+}
+
+/**
  * Builds onRequest hooks that verify the bearer token and require one of the scopes. They run
  * before the body is parsed, so an unauthenticated caller learns nothing about the body schema.
  */
@@ -41,17 +58,17 @@ function createAuthenticate() {
       if (queryToken !== undefined && !options.allowQueryToken) {
         throw appError('TOKEN_IN_QUERY_NOT_ALLOWED', 'access_token in the query is accepted on /v1/playback only; send an Authorization header')
       }
-      const useQuery = typeof queryToken === 'string' && request.headers.authorization === undefined
       let claims: Record<string, unknown>
       try {
-        claims = useQuery ? await request.jwtVerify({ extractToken: () => queryToken } as never) : await request.jwtVerify()
+        claims = await verifyRequestToken(request)
       } catch (err) {
         if (err instanceof CodedError) throw err
         const code = tokenErrorCode((err as { code?: string }).code)
         throw appError(code, TOKEN_MESSAGES[code])
       }
+      // No per-request child logger (it costs a serialisation per request): the request's log line and
+      // the audit lines name the caller's sub themselves.
       request.caller = callerFromClaims(claims)
-      request.log = request.log.child({ sub: request.caller.sub })
       if (!hasAnyScope(request.caller, scopes)) {
         throw appError('FORBIDDEN_SCOPE', `this route needs the scope ${scopes.join(' or ')}`)
       }
@@ -149,6 +166,7 @@ async function authPlugin(app: FastifyInstance) {
   // `complete` hands the key lookup the token's header (its kid and alg), not only the payload.
   await app.register(fastifyJwt, { secret, verify: verify as never, decode: { complete: true } })
   app.decorateRequest('caller', null as unknown as Caller)
+  app.decorateRequest('tokenVerification', null)
   app.decorate('authenticate', createAuthenticate())
 }
 

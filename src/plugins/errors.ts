@@ -71,7 +71,7 @@ export function toErrorResponse(err: unknown): ErrorResponse {
 /** Fastify's router errors (an undecodable URL, an oversized parameter) skip hooks and handlers: shaped here too. */
 export function sendFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const body = toErrorResponse(err)
-  request.log.info({ code: body.code, statusCode: body.statusCode }, 'request refused')
+  request.log.info({ code: body.code, statusCode: body.statusCode, sub: request.caller?.sub }, 'request refused')
   reply.header('x-request-id', request.id).status(body.statusCode).send(body)
 }
 
@@ -85,7 +85,7 @@ async function errorsPlugin(app: FastifyInstance) {
   app.setErrorHandler(async (err, request, reply) => {
     const body = toErrorResponse(err)
     if (body.statusCode >= 500) request.log.error({ err }, 'request failed')
-    else request.log.info({ code: body.code, statusCode: body.statusCode }, 'request refused')
+    else request.log.info({ code: body.code, statusCode: body.statusCode, sub: request.caller?.sub }, 'request refused')
     const retryAfter = (err as CodedError).details?.retryAfterSeconds
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter))
     return reply.status(body.statusCode).send(body)

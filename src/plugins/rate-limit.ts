@@ -4,6 +4,7 @@ import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import { appError } from '../errors.js'
+import { verifyRequestToken } from './auth.js'
 
 export const RATE_LIMIT_GROUPS = ['sign', 'admin'] as const
 export type RateLimitGroup = (typeof RATE_LIMIT_GROUPS)[number]
@@ -20,15 +21,12 @@ const REDIS_KEY_PREFIX = 'cf-signer:rate-limit:'
 /**
  * Whose budget a request spends: the `sub` of a token that verifies, else the client address.
  * The limiter runs before the route's authentication, so it verifies the token itself: an
- * unverified `sub` would let anyone spend (or dodge) someone else's budget.
+ * unverified `sub` would let anyone spend (or dodge) someone else's budget. The verification is
+ * the one authentication then reuses (verifyRequestToken), so a token is verified once per request.
  */
 async function callerKey(request: FastifyRequest): Promise<string> {
-  const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token
   try {
-    const claims =
-      typeof queryToken === 'string' && request.headers.authorization === undefined
-        ? await request.jwtVerify<{ sub?: unknown }>({ extractToken: () => queryToken } as never)
-        : await request.jwtVerify<{ sub?: unknown }>()
+    const claims = await verifyRequestToken(request)
     if (typeof claims.sub === 'string' && claims.sub !== '') return `sub:${claims.sub}`
   } catch {
     // No token, or one that does not verify: limited by address (the route answers the 401 itself).

@@ -26,6 +26,13 @@ describe('security headers', () => {
       assert.equal(response.headers['cross-origin-resource-policy'], 'same-origin')
       assert.match(String(response.headers['strict-transport-security']), /^max-age=\d+/)
       assert.equal(response.headers['x-powered-by'], undefined)
+      // The rest of what @fastify/helmet set before the headers were precomputed (src/plugins/http-security.ts).
+      assert.equal(response.headers['cross-origin-opener-policy'], 'same-origin')
+      assert.equal(response.headers['origin-agent-cluster'], '?1')
+      assert.equal(response.headers['x-dns-prefetch-control'], 'off')
+      assert.equal(response.headers['x-download-options'], 'noopen')
+      assert.equal(response.headers['x-permitted-cross-domain-policies'], 'none')
+      assert.equal(response.headers['x-xss-protection'], '0')
     }
   })
 })

@@ -27,7 +27,7 @@ export async function inspectRoutes(fastify: FastifyInstance) {
       const { url, cookies, ip } = request.body
       const inspection = inspectSignedRequest({ url, cookies, ip, at: requestTime(request.body.at, app.now()), lookupKey: (id) => app.keyStore.verificationKey(id) })
       // Never the URL or cookies: they may be live credentials.
-      request.log.info({ verdict: inspection.verdict, reason: inspection.reason, keyId: inspection.keyId }, 'inspected')
+      request.logSummary = { message: 'inspected', facts: { verdict: inspection.verdict, reason: inspection.reason, keyId: inspection.keyId } }
       return inspection
     },
   )

@@ -42,7 +42,7 @@ export async function playbackRoutes(fastify: FastifyInstance) {
       const cookies = buildSignedCookies(grant) as SignedCookies['cookies']
       const { expires } = plan.policy.conditions
       if (body.setCookies) reply.header('set-cookie', setCookieHeaders(cookies, plan.distribution.cookies!, expires - ctx.now))
-      request.log.info({ distribution: plan.distribution.name, keyId: grant.keyId, policy: plan.policy.type, expires, setCookies: body.setCookies === true }, 'signed cookies')
+      request.logSummary = { message: 'signed cookies', facts: { distribution: plan.distribution.name, keyId: grant.keyId, policy: plan.policy.type, expires, setCookies: body.setCookies === true } }
       return { cookies, ...grantFields(grant) }
     },
   )
@@ -64,7 +64,7 @@ export async function playbackRoutes(fastify: FastifyInstance) {
       const { body } = request
       const plan = planSignedStream(body, grantContext(app, request))
       const grant = await signPlan(app, plan, body)
-      request.log.info({ distribution: plan.distribution.name, keyId: grant.keyId, policy: plan.policy.type, expires: plan.policy.conditions.expires }, 'signed stream')
+      request.logSummary = { message: 'signed stream', facts: { distribution: plan.distribution.name, keyId: grant.keyId, policy: plan.policy.type, expires: plan.policy.conditions.expires } }
       return { streamer: plan.streamer, ...buildSignedStream(plan.name, grant), ...grantFields(grant) }
     },
   )
@@ -91,7 +91,7 @@ export async function playbackRoutes(fastify: FastifyInstance) {
       const expiresIn = Math.min(defaultTtlSeconds, request.caller.maxTtlSeconds ?? Infinity)
       const plan = planSignedUrl({ distribution: name, path, expiresIn }, ctx)
       const grant = await signPlan(app, plan, {})
-      request.log.info({ distribution: plan.distribution.name, keyId: grant.keyId, policy: plan.policy.type, expires: plan.policy.conditions.expires }, 'playback redirect')
+      request.logSummary = { message: 'playback redirect', facts: { distribution: plan.distribution.name, keyId: grant.keyId, policy: plan.policy.type, expires: plan.policy.conditions.expires } }
       // Also set for every answer by the http-security plugin; the redirect's contract says so on its own.
       return reply
         .header('cache-control', 'no-store')

@@ -18,7 +18,7 @@ import {
 
 const checkItem = TypeCompiler.Compile(SignedUrlBodySchema)
 
-/** What a batch signed, for its log line: the facts a single request logs, gathered, and the items' error codes. */
+/** What a batch signed, for its request's log line: the facts a single request logs, gathered, and the items' error codes. */
 function summariseBatch(results: Array<{ signed: SignedUrl; distribution: string } | { error: { code: string } }>) {
   const distributions = new Set<string>()
   const keyIds = new Set<string>()
@@ -53,7 +53,7 @@ function summariseBatch(results: Array<{ signed: SignedUrl; distribution: string
 export async function signingRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
-  /** Plans and signs one URL; the route logs it (never the signed URL itself: it is a bearer credential). */
+  /** Plans and signs one URL; the route's log line says what was signed (never the signed URL itself: it is a bearer credential). */
   async function signUrl(request: FastifyRequest, body: SignedUrlBody): Promise<{ signed: SignedUrl; distribution: string }> {
     const plan = planSignedUrl(body, grantContext(app, request))
     const grant = await signPlan(app, plan, body)
@@ -75,7 +75,7 @@ export async function signingRoutes(fastify: FastifyInstance) {
     },
     async (request) => {
       const { signed, distribution } = await signUrl(request, request.body)
-      request.log.info({ distribution, keyId: signed.keyId, policy: signed.policy, expires: signed.expires }, 'signed url')
+      request.logSummary = { message: 'signed url', facts: { distribution, keyId: signed.keyId, policy: signed.policy, expires: signed.expires } }
       return signed
     },
   )
@@ -110,8 +110,8 @@ export async function signingRoutes(fastify: FastifyInstance) {
           }
         }),
       )
-      // One line per batch, not one per item: a log line costs more than planning a URL (bench/).
-      request.log.info(summariseBatch(results), 'signed url batch')
+      // One summary per batch, not a line per item: a log line costs more than planning a URL (bench/).
+      request.logSummary = { message: 'signed url batch', facts: summariseBatch(results) }
       return { items: results.map((result) => ('signed' in result ? result.signed : result)) }
     },
   )
