@@ -137,7 +137,7 @@ export function loadKeyDirectory(dir: string, passphrase?: string): KeyDirectory
     names = readdirSync(dir)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    throw new KeyLoadError(code === 'ENOENT' ? 'KEY_FILE_MISSING' : 'KEY_FILE_UNREADABLE', dir, `cannot read the keys directory (${code ?? 'unknown error'})`)
+    throw new KeyLoadError(code === 'ENOENT' ? 'KEY_FILE_MISSING' : 'KEY_FILE_UNREADABLE', dir, `cannot read the keys directory ${dir} (${code ?? 'unknown error'})`)
   }
   const keys = new Map<string, SigningKey>()
   const errors: KeyLoadError[] = []
