@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
+import { LRUCache } from 'lru-cache'
 import { appError, CodedError } from '../errors.js'
 import { callerFromClaims, hasAnyScope, type Caller, type Scope } from '../grants/caller.js'
 
@@ -10,11 +11,18 @@ declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller
     /** The verification of this request's token, shared by the rate limiter and authentication. */
-    tokenVerification: Promise<Record<string, unknown>> | null
+    tokenVerification: Promise<VerifiedToken> | null
   }
   interface FastifyInstance {
     authenticate: ReturnType<typeof createAuthenticate>
+    /** Tokens already verified, by their exact credential text (src/plugins/auth.ts). */
+    verifiedTokens: ReturnType<typeof createVerifiedTokens>
   }
+}
+
+export interface VerifiedToken {
+  claims: Readonly<Record<string, unknown>>
+  caller: Caller
 }
 
 // fast-jwt and @fastify/jwt error codes, folded into the service's own.
@@ -32,19 +40,67 @@ const TOKEN_MESSAGES = {
   TOKEN_INVALID: 'the token is malformed, badly signed, or signed with an algorithm that is not allowed',
 }
 
+export const VERIFIED_TOKEN_ENTRIES = 10_000
+export const VERIFIED_TOKEN_TTL_MS = 60_000
+
+/**
+ * A caller sends the same token on every request: it is verified once (by @fastify/jwt) and then
+ * known by its exact text for at most a minute, never past its `exp` (plus the clock tolerance), so
+ * an expired token is refused even if it was accepted while valid; its `nbf` had already passed when
+ * it was accepted. Only accepted tokens are kept: a refused one is verified again each time, and
+ * made-up tokens cannot fill the memory. A hit costs a map lookup instead of decoding the token,
+ * hashing it and running @fastify/jwt's callback chain.
+ */
+export function createVerifiedTokens(clockToleranceMs: number, now: () => number = Date.now) {
+  // The same clock bounds each entry and ages it (ttlResolution 0: read the clock on each lookup, no timer).
+  const tokens = new LRUCache<string, VerifiedToken>({ max: VERIFIED_TOKEN_ENTRIES, perf: { now }, ttlResolution: 0 })
+  return {
+    get(credential: string): VerifiedToken | undefined {
+      return tokens.get(credential)
+    },
+    remember(credential: string, verified: VerifiedToken): void {
+      const { exp } = verified.claims
+      const validForMs = typeof exp === 'number' ? exp * 1000 + clockToleranceMs - now() : Infinity
+      const ttl = Math.floor(Math.min(VERIFIED_TOKEN_TTL_MS, validForMs))
+      if (ttl >= 1) tokens.set(credential, verified, { ttl })
+    },
+    clear: () => tokens.clear(),
+  }
+}
+
 /**
  * Verifies the request's bearer token (the Authorization header, else `access_token` in the query)
- * once per request: the rate limiter and the route's authentication share the result.
+ * once per request: the rate limiter and the route's authentication share the result. Claims that
+ * are present but malformed refuse the token (TOKEN_INVALID), like a bad signature.
  */
-export function verifyRequestToken(request: FastifyRequest): Promise<Record<string, unknown>> {
+export function verifyRequestToken(request: FastifyRequest): Promise<VerifiedToken> {
   if (request.tokenVerification === null) {
-    const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token
+    const { authorization } = request.headers
+    const queryToken = authorization === undefined ? (request.query as Record<string, unknown> | undefined)?.access_token : undefined
+    // The memo is keyed by the whole credential as sent: a header that once verified verifies again
+    // byte for byte, and a query token can never be mistaken for a header.
+    const credential = typeof queryToken === 'string' ? `access_token=${queryToken}` : authorization
+    const known = credential === undefined ? undefined : request.server.verifiedTokens.get(credential)
     request.tokenVerification =
-      typeof queryToken === 'string' && request.headers.authorization === undefined
-        ? request.jwtVerify({ extractToken: () => queryToken } as never)
-        : request.jwtVerify()
+      known !== undefined
+        ? Promise.resolve(known)
+        : verifyWithJwt(request, typeof queryToken === 'string' ? queryToken : undefined, credential)
   }
   return request.tokenVerification
+}
+
+async function verifyWithJwt(request: FastifyRequest, queryToken: string | undefined, credential: string | undefined): Promise<VerifiedToken> {
+  let claims: Record<string, unknown>
+  try {
+    claims = await (queryToken !== undefined ? request.jwtVerify({ extractToken: () => queryToken } as never) : request.jwtVerify())
+  } catch (err) {
+    if (err instanceof CodedError) throw err
+    const code = tokenErrorCode((err as { code?: string }).code)
+    throw appError(code, TOKEN_MESSAGES[code])
+  }
+  const verified = { claims, caller: callerFromClaims(claims) }
+  if (credential !== undefined) request.server.verifiedTokens.remember(credential, verified)
+  return verified
 }
 
 /**
@@ -58,17 +114,9 @@ function createAuthenticate() {
       if (queryToken !== undefined && !options.allowQueryToken) {
         throw appError('TOKEN_IN_QUERY_NOT_ALLOWED', 'access_token in the query is accepted on /v1/playback only; send an Authorization header')
       }
-      let claims: Record<string, unknown>
-      try {
-        claims = await verifyRequestToken(request)
-      } catch (err) {
-        if (err instanceof CodedError) throw err
-        const code = tokenErrorCode((err as { code?: string }).code)
-        throw appError(code, TOKEN_MESSAGES[code])
-      }
       // No per-request child logger (it costs a serialisation per request): the request's log line and
       // the audit lines name the caller's sub themselves.
-      request.caller = callerFromClaims(claims)
+      request.caller = (await verifyRequestToken(request)).caller
       if (!hasAnyScope(request.caller, scopes)) {
         throw appError('FORBIDDEN_SCOPE', `this route needs the scope ${scopes.join(' or ')}`)
       }
@@ -136,9 +184,6 @@ export function createJwksLookup(url: string, options: { log: FastifyBaseLogger;
   }
 }
 
-const JWT_CACHE_ENTRIES = 10_000
-const JWT_CACHE_TTL_MS = 60_000
-
 async function authPlugin(app: FastifyInstance) {
   const jwt = app.config.auth.jwt
   const verify = {
@@ -148,10 +193,6 @@ async function authPlugin(app: FastifyInstance) {
     // fast-jwt checks iss/aud only when present: a configured issuer or audience must also be required.
     requiredClaims: [...(jwt.issuer !== undefined ? ['iss'] : []), ...(jwt.audience !== undefined ? ['aud'] : [])],
     clockTolerance: jwt.clockToleranceSeconds * 1000,
-    // A caller sends the same token on every request: verify it once. fast-jwt keeps each entry no
-    // later than the token's exp (and not before its nbf), so expiry is still enforced.
-    cache: JWT_CACHE_ENTRIES,
-    cacheTTL: JWT_CACHE_TTL_MS,
   }
   let secret: Parameters<typeof fastifyJwt>[1]['secret']
   if (jwt.secret !== undefined) {
@@ -168,6 +209,7 @@ async function authPlugin(app: FastifyInstance) {
   app.decorateRequest('caller', null as unknown as Caller)
   app.decorateRequest('tokenVerification', null)
   app.decorate('authenticate', createAuthenticate())
+  app.decorate('verifiedTokens', createVerifiedTokens(verify.clockTolerance))
 }
 
 export default fp(authPlugin, { name: 'auth', dependencies: ['config'] })

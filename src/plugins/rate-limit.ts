@@ -26,7 +26,7 @@ const REDIS_KEY_PREFIX = 'cf-signer:rate-limit:'
  */
 async function callerKey(request: FastifyRequest): Promise<string> {
   try {
-    const claims = await verifyRequestToken(request)
+    const { claims } = await verifyRequestToken(request)
     if (typeof claims.sub === 'string' && claims.sub !== '') return `sub:${claims.sub}`
   } catch {
     // No token, or one that does not verify: limited by address (the route answers the 401 itself).

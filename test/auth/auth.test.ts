@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { createSigner } from 'fast-jwt'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { createJwksLookup, JWKS_REFETCH_INTERVAL_MS, JWKS_TTL_MS } from '../../src/plugins/auth.js'
+import { createJwksLookup, createVerifiedTokens, JWKS_REFETCH_INTERVAL_MS, JWKS_TTL_MS, VERIFIED_TOKEN_TTL_MS } from '../../src/plugins/auth.js'
 import { build } from '../support/build.js'
 import { sharedApp } from '../support/shared-app.js'
 import { makeKeyDir } from '../support/keys.js'
@@ -342,5 +342,56 @@ describe('auth: where the token may come from, and when it is checked', () => {
       assert.ok(res.statusCode === 401 || res.statusCode === 403)
       assert.ok(!res.body.includes(token.split('.')[1]))
     }
+  })
+})
+
+describe('auth: a verified token is remembered, never past its expiry', () => {
+  const claims = (exp?: number) => ({ claims: { sub: 'alice', ...(exp === undefined ? {} : { exp }) }, caller: { sub: 'alice', scopes: new Set(['sign']) } })
+
+  it('keeps a token at most a minute, and never past exp plus the clock tolerance', () => {
+    let nowMs = 1_800_000_000_000
+    const tokens = createVerifiedTokens(0, () => nowMs)
+    tokens.remember('Bearer long-lived', claims(nowMs / 1000 + 3600))
+    tokens.remember('Bearer short-lived', claims(nowMs / 1000 + 10))
+    tokens.remember('Bearer no-exp', claims())
+    tokens.remember('Bearer already-expired', claims(nowMs / 1000 - 1))
+    assert.equal(tokens.get('Bearer already-expired'), undefined)
+    nowMs += 9_900
+    assert.ok(tokens.get('Bearer short-lived'))
+    nowMs += 200
+    assert.equal(tokens.get('Bearer short-lived'), undefined, 'gone once exp has passed')
+    assert.ok(tokens.get('Bearer long-lived'))
+    nowMs += VERIFIED_TOKEN_TTL_MS - 10_000
+    assert.equal(tokens.get('Bearer long-lived'), undefined, 'verified again after a minute, however long it lives')
+    assert.equal(tokens.get('Bearer no-exp'), undefined)
+  })
+
+  it('with a clock tolerance, keeps a token until exp plus the tolerance', () => {
+    let nowMs = 1_800_000_000_000
+    const tokens = createVerifiedTokens(5_000, () => nowMs)
+    tokens.remember('Bearer t', claims(nowMs / 1000 + 10))
+    tokens.remember('Bearer expired-within-tolerance', claims(nowMs / 1000 - 2))
+    assert.ok(tokens.get('Bearer expired-within-tolerance'))
+    nowMs += 14_900
+    assert.ok(tokens.get('Bearer t'))
+    nowMs += 200
+    assert.equal(tokens.get('Bearer t'), undefined)
+  })
+
+  it('is keyed by the exact credential: an accepted token with anything appended is still refused', async (t) => {
+    const app = await build(t)
+    const token = makeToken()
+    assert.equal((await post(app, bearer(token))).statusCode, 200)
+    assertError(await post(app, { authorization: `Bearer ${token} extra` }), 401, 'TOKEN_INVALID')
+    assertError(await post(app, bearer(`${token}x`)), 401, 'TOKEN_INVALID')
+    assert.ok(app.verifiedTokens.get(`Bearer ${token}`), 'the accepted header is remembered')
+    assert.equal(app.verifiedTokens.get(`Bearer ${token}x`), undefined, 'a refused one is not')
+  })
+
+  it('a token whose claims are malformed is refused every time, never remembered', async (t) => {
+    const app = await build(t)
+    const token = makeToken({ sub: 'alice', scope: 'sign', paths: 'not-a-list' as unknown as string[] })
+    for (let i = 0; i < 2; i++) assertError(await post(app, bearer(token)), 401, 'TOKEN_INVALID')
+    assert.equal(app.verifiedTokens.get(`Bearer ${token}`), undefined)
   })
 })
