@@ -78,8 +78,9 @@ export function sendFrameworkError(err: FastifyError, request: FastifyRequest, r
 async function errorsPlugin(app: FastifyInstance) {
   app.addSchema(ErrorResponseSchema)
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    done()
   })
 
   app.setErrorHandler(async (err, request, reply) => {

@@ -101,18 +101,19 @@ async function metricsPlugin(app: FastifyInstance) {
   app.decorate('metrics', metrics)
 
   // Every error answer passes here, whichever handler or plugin produced it.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (reply.statusCode >= 400) {
       const code = errorCodeOf(payload)
       if (code !== undefined) metrics.errors.inc({ code, status: String(reply.statusCode) })
     }
-    return payload
+    done(null, payload)
   })
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the raw URL: unbounded label values would swamp Prometheus.
     const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched')
     metrics.httpRequestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    done()
   })
 }
 

@@ -40,4 +40,24 @@ describe('request log', () => {
     assert.equal(lines[1].url, '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&access_token=[redacted]')
     assert.ok(!logs.text().includes('not-a-token'))
   })
+
+  it('the request line skips path redaction (it carries no credentials); every other line keeps it', async (t) => {
+    const logs = captureLogs()
+    const app = await build(t, { logLevel: 'info', logStream: logs.stream })
+    app.log.info({ jwt: { secret: 'do-not-log-me' }, key: { privateKey: 'nor-me' } }, 'a careless line')
+    await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: { ...bearer(), 'x-request-id': 'kept' }, payload: { distribution: 'demo', path: '/videos/a.mp4' } })
+    const careless = parse(logs.text()).find((line) => line.msg === 'a careless line')!
+    assert.deepEqual(careless.jwt, { secret: '[redacted]' })
+    assert.deepEqual(careless.key, { privateKey: '[redacted]' })
+    assert.ok(!logs.text().includes('do-not-log-me') && !logs.text().includes('nor-me'))
+    assert.equal(parse(logs.text()).filter((line) => line.reqId === 'kept').length, 1)
+  })
+
+  it('writes no request line when the level is above info', async (t) => {
+    const logs = captureLogs()
+    const app = await build(t, { logLevel: 'warn', logStream: logs.stream })
+    const res = await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(), payload: { distribution: 'demo', path: '/videos/a.mp4' } })
+    assert.equal(res.statusCode, 200)
+    assert.equal(logs.text(), '')
+  })
 })
