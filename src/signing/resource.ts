@@ -12,8 +12,12 @@ const encodeSegment = (segment: string) =>
  */
 export function encodePath(rawPath: string): string {
   checkRawPath(rawPath)
+  // Most paths need no encoding at all: skip splitting them.
+  if (UNRESERVED_PATH.test(rawPath)) return rawPath
   return rawPath.split('/').map(encodeSegment).join('/')
 }
+
+const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/
 
 // JSON allows "\ud800", which no UTF-8 URL can carry (encodeURIComponent throws on it).
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u
@@ -23,10 +27,10 @@ export function checkRawPath(rawPath: string): void {
   if (!rawPath.startsWith('/')) throw new CodedError('INVALID_PATH', 'path must start with "/"')
   if (/[\u0000-\u001f\u007f]/.test(rawPath)) throw new CodedError('INVALID_PATH', 'path contains control characters')
   if (LONE_SURROGATE.test(rawPath)) throw new CodedError('INVALID_PATH', 'path is not well-formed Unicode (a lone surrogate)')
-  if (rawPath.split('/').some((segment) => segment === '.' || segment === '..')) {
-    throw new CodedError('INVALID_PATH', 'path contains "." or ".." segments')
-  }
+  if (DOT_SEGMENT.test(rawPath)) throw new CodedError('INVALID_PATH', 'path contains "." or ".." segments')
 }
+
+const DOT_SEGMENT = /\/\.\.?(\/|$)/
 
 /** Encodes extra query parameters; they become part of the signed resource. */
 export function encodeQuery(params: Record<string, string>): string {
@@ -66,14 +70,18 @@ export function stripSigningParams(signed: string): string {
 
 /** CloudFront's resource matching: `*` is any run of characters, `?` exactly one, the rest literal. */
 export function matchesWildcard(pattern: string, value: string): boolean {
-  return globToRegExp(pattern, '[\\s\\S]*', '[\\s\\S]').test(value)
+  return globToRegExp(pattern, true, resourceRegExps).test(value)
 }
 
-const regExpCache = new Map<string, RegExp>()
+// Compiled patterns, one cache per kind of pattern (policy resources, configured paths).
+const resourceRegExps = new Map<string, RegExp>()
+const pathPatternRegExps = new Map<string, RegExp>()
 
-function globToRegExp(pattern: string, star: string, question: string | null): RegExp {
-  const cacheKey = `${star}|${question}|${pattern}`
-  let re = regExpCache.get(cacheKey)
+/** `*` matches any run of characters; `?` one character when `questionIsWildcard`, else itself. */
+function globToRegExp(pattern: string, questionIsWildcard: boolean, regExpCache: Map<string, RegExp>): RegExp {
+  const star = '[\\s\\S]*'
+  const question = questionIsWildcard ? '[\\s\\S]' : null
+  let re = regExpCache.get(pattern)
   if (re === undefined) {
     const source = pattern
       .split('')
@@ -81,14 +89,14 @@ function globToRegExp(pattern: string, star: string, question: string | null): R
       .join('')
     re = new RegExp(`^${source}$`)
     if (regExpCache.size > 10_000) regExpCache.clear()
-    regExpCache.set(cacheKey, re)
+    regExpCache.set(pattern, re)
   }
   return re
 }
 
 /** Matches a configured path pattern (only `*` is a wildcard there) against a raw path. */
 export function matchesPathPattern(pattern: string, rawPath: string): boolean {
-  return globToRegExp(pattern, '[\\s\\S]*', null).test(rawPath)
+  return globToRegExp(pattern, false, pathPatternRegExps).test(rawPath)
 }
 
 /**

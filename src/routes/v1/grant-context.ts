@@ -24,6 +24,10 @@ export function grantFields(grant: Grant) {
   return { expires, expiresAt: isoFromEpoch(expires), policy: grant.policy.type, resource: grant.policy.resource, keyId: grant.keyId }
 }
 
+// Expiries repeat (a granularity rounds them, and requests of the same second share one): keep the last.
+let lastIso = { seconds: NaN, iso: '' }
+
 export function isoFromEpoch(seconds: number): string {
-  return new Date(seconds * 1000).toISOString()
+  if (seconds !== lastIso.seconds) lastIso = { seconds, iso: new Date(seconds * 1000).toISOString() }
+  return lastIso.iso
 }
