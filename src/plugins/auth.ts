@@ -1,6 +1,6 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import { LRUCache } from 'lru-cache'
@@ -68,6 +68,15 @@ export function createVerifiedTokens(clockToleranceMs: number, now: () => number
   }
 }
 
+/** The credential as sent (it keys the memo) and the query token when that is where it came from. */
+function credentialOf(request: FastifyRequest): { credential: string | undefined; queryToken: string | undefined } {
+  const { authorization } = request.headers
+  const queryToken = authorization === undefined ? (request.query as Record<string, unknown> | undefined)?.access_token : undefined
+  // The whole credential keys the memo: a header that once verified verifies again byte for byte,
+  // and a query token can never be mistaken for a header.
+  return typeof queryToken === 'string' ? { credential: `access_token=${queryToken}`, queryToken } : { credential: authorization, queryToken: undefined }
+}
+
 /**
  * Verifies the request's bearer token (the Authorization header, else `access_token` in the query)
  * once per request: the rate limiter and the route's authentication share the result. Claims that
@@ -75,16 +84,9 @@ export function createVerifiedTokens(clockToleranceMs: number, now: () => number
  */
 export function verifyRequestToken(request: FastifyRequest): Promise<VerifiedToken> {
   if (request.tokenVerification === null) {
-    const { authorization } = request.headers
-    const queryToken = authorization === undefined ? (request.query as Record<string, unknown> | undefined)?.access_token : undefined
-    // The memo is keyed by the whole credential as sent: a header that once verified verifies again
-    // byte for byte, and a query token can never be mistaken for a header.
-    const credential = typeof queryToken === 'string' ? `access_token=${queryToken}` : authorization
+    const { credential, queryToken } = credentialOf(request)
     const known = credential === undefined ? undefined : request.server.verifiedTokens.get(credential)
-    request.tokenVerification =
-      known !== undefined
-        ? Promise.resolve(known)
-        : verifyWithJwt(request, typeof queryToken === 'string' ? queryToken : undefined, credential)
+    request.tokenVerification = known !== undefined ? Promise.resolve(known) : verifyWithJwt(request, queryToken, credential)
   }
   return request.tokenVerification
 }
@@ -108,18 +110,23 @@ async function verifyWithJwt(request: FastifyRequest, queryToken: string | undef
  * before the body is parsed, so an unauthenticated caller learns nothing about the body schema.
  */
 function createAuthenticate() {
-  return function authenticate(scopes: readonly Scope[], options: { allowQueryToken?: boolean } = {}): onRequestAsyncHookHandler {
-    return async function verifyCaller(request: FastifyRequest) {
+  return function authenticate(scopes: readonly Scope[], options: { allowQueryToken?: boolean } = {}): onRequestHookHandler {
+    // No per-request child logger (it costs a serialisation per request): the request's log line and
+    // the audit lines name the caller's sub themselves.
+    const admit = (request: FastifyRequest, caller: Caller) => {
+      request.caller = caller
+      return hasAnyScope(caller, scopes) ? undefined : appError('FORBIDDEN_SCOPE', `this route needs the scope ${scopes.join(' or ')}`)
+    }
+    // A callback hook, not an async one: a token already verified is admitted without a promise.
+    return function verifyCaller(request, _reply, done) {
       const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token
       if (queryToken !== undefined && !options.allowQueryToken) {
-        throw appError('TOKEN_IN_QUERY_NOT_ALLOWED', 'access_token in the query is accepted on /v1/playback only; send an Authorization header')
+        return done(appError('TOKEN_IN_QUERY_NOT_ALLOWED', 'access_token in the query is accepted on /v1/playback only; send an Authorization header'))
       }
-      // No per-request child logger (it costs a serialisation per request): the request's log line and
-      // the audit lines name the caller's sub themselves.
-      request.caller = (await verifyRequestToken(request)).caller
-      if (!hasAnyScope(request.caller, scopes)) {
-        throw appError('FORBIDDEN_SCOPE', `this route needs the scope ${scopes.join(' or ')}`)
-      }
+      const { credential } = credentialOf(request)
+      const known = request.tokenVerification === null && credential !== undefined ? request.server.verifiedTokens.get(credential) : undefined
+      if (known !== undefined) return done(admit(request, known.caller))
+      verifyRequestToken(request).then((verified) => done(admit(request, verified.caller)), done)
     }
   }
 }
