@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import pino, { type DestinationStream } from 'pino'
 import type { Config } from './config/schema.js'
-import { loggerOptions } from './logging.js'
+import { loggerOptions, requestLogger } from './logging.js'
 import { describeSchemaError, sendFrameworkError } from './plugins/errors.js'
 import configPlugin from './plugins/config.js'
 import errorsPlugin from './plugins/errors.js'
@@ -57,6 +57,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestIdHeader: false,
     // One line per request instead of Fastify's two (src/plugins/request-log.ts).
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: requestLogger,
     // Accept a caller's X-Request-Id when it is sane, so logs can be joined across services.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']

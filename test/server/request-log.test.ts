@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import pino from 'pino'
 import { build, captureLogs } from '../support/build.js'
+import { loggerOptions, requestLogger } from '../../src/logging.js'
 import { RSA_KEY_ID } from '../support/keys.js'
 import { bearer } from '../support/tokens.js'
 
@@ -61,3 +63,34 @@ describe('request log', () => {
     assert.equal(logs.text(), '')
   })
 })
+
+describe('request.log: made on first use', () => {
+  it('makes no pino child for a request that logs nothing, and one, with the request id and redaction, once it logs', () => {
+    const logs = captureLogs()
+    const parent = pino(loggerOptions('info', false), logs.stream)
+    let children = 0
+    const child = parent.child
+    // pino's children inherit from their parent: the count must keep `this`.
+    parent.child = function (this: typeof parent, ...args: Parameters<typeof child>) {
+      children++
+      return child.apply(this, args)
+    } as typeof parent.child
+    const quiet = requestLogger(parent, { reqId: 'quiet' }, {})
+    const loud = requestLogger(parent, { reqId: 'loud' }, {})
+    assert.equal(children, 0)
+    loud.info({ key: { privateKey: 'never-logged' } }, 'first')
+    loud.warn('second')
+    loud.debug('below the level')
+    assert.equal(children, 1)
+    assert.equal(loud.level, 'info')
+    loud.child({ component: 'inner' }).error('third')
+    assert.equal(children, 2)
+    const lines = parse(logs.text())
+    assert.deepEqual(lines.map((line) => [line.reqId, line.msg]), [['loud', 'first'], ['loud', 'second'], ['loud', 'third']])
+    assert.deepEqual(lines[0].key, { privateKey: '[redacted]' })
+    assert.equal(lines[2].component, 'inner')
+    assert.ok(!logs.text().includes('never-logged'))
+    assert.equal(quiet.level, 'info')
+  })
+})
+
