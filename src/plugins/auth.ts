@@ -111,8 +111,8 @@ async function verifyWithJwt(request: FastifyRequest, queryToken: string | undef
  */
 function createAuthenticate() {
   return function authenticate(scopes: readonly Scope[], options: { allowQueryToken?: boolean } = {}): onRequestHookHandler {
-    // No per-request child logger (it costs a serialisation per request): the request's log line and
-    // the audit lines name the caller's sub themselves.
+    // The caller's sub is not bound to request.log (that would make a pino child per request): the
+    // request line and the audit lines name it themselves.
     const admit = (request: FastifyRequest, caller: Caller) => {
       request.caller = caller
       return hasAnyScope(caller, scopes) ? undefined : appError('FORBIDDEN_SCOPE', `this route needs the scope ${scopes.join(' or ')}`)
