@@ -47,6 +47,7 @@ export const ERROR_STATUS = {
   INTERNAL_ERROR: 500,
   NOT_READY: 503,
   AUTH_UNAVAILABLE: 503,
+  RATE_LIMIT_UNAVAILABLE: 503,
   // admin API: the AWS side (CloudFront's own codes pass through with their own status)
   UPSTREAM_ERROR: 502,
   UPSTREAM_UNAVAILABLE: 502,

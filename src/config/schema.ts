@@ -133,6 +133,14 @@ export const ConfigSchema = Type.Object(
         admin: Type.Optional(RateLimitGroupSchema),
         /** A Redis shared by every instance, so they share one budget (in-memory per instance when absent). */
         redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://', maxLength: 2048 })),
+        /** The longest a request waits on Redis; a command that takes longer counts as a failure. */
+        redisTimeoutMs: Type.Integer({ minimum: 10, maximum: 5000, default: 200 }),
+        /** Consecutive Redis failures that open the circuit: requests then skip Redis for the cool-down. */
+        redisFailureThreshold: Type.Integer({ minimum: 1, maximum: 1000, default: 3 }),
+        /** How long an open circuit skips Redis before one request probes it again. */
+        redisCoolDownSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10 }),
+        /** While Redis cannot count a request: `open` lets it pass unlimited, `closed` answers 503 RATE_LIMIT_UNAVAILABLE. */
+        onStoreFailure: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open' }),
       },
       { additionalProperties: false, default: {} },
     ),

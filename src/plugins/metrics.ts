@@ -69,6 +69,22 @@ export function createMetrics({ now, processMetrics }: MetricsOptions) {
       labelNames: ['operation', 'outcome'] as const,
       registers,
     }),
+    rateLimitStoreCircuitOpen: new Gauge({
+      name: 'cf_signer_rate_limit_store_circuit_open',
+      help: '1 while the rate-limit store (Redis) circuit is open or probing and requests skip it, else 0',
+      registers,
+    }),
+    rateLimitStoreCircuitTrips: new Counter({
+      name: 'cf_signer_rate_limit_store_circuit_trips_total',
+      help: 'Times the rate-limit store circuit opened after consecutive Redis failures',
+      registers,
+    }),
+    rateLimitStoreUnavailable: new Counter({
+      name: 'cf_signer_rate_limit_store_unavailable_total',
+      help: 'Requests the rate-limit store did not count, by reason (timeout, error, circuit_open); they passed unlimited or got 503 per rateLimit.onStoreFailure',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     /** Records the key set in use (at start and after each reload that swapped it in). */
     setLoadedKeys(keys: readonly SigningKey[], activeId: string): void {
       loadedKeys = keys.map((key) => ({ id: key.id, modifiedMs: key.modifiedMs, active: key.id === activeId }))

@@ -1,9 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
-import { appError } from '../errors.js'
+import type { Config } from '../config/schema.js'
+import { appError, type CodedError } from '../errors.js'
+import { createCircuitBreaker } from '../rate-limit/circuit-breaker.js'
 import { verifyRequestToken } from './auth.js'
 
 export const RATE_LIMIT_GROUPS = ['sign', 'admin'] as const
@@ -71,16 +74,62 @@ local current = redis.call('INCR', KEYS[1])
 if current == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {current, redis.call('PTTL', KEYS[1])}`
 
-/** The same fixed windows in Redis, shared by every instance: `cf-signer:rate-limit:<group>:<caller>`. */
-function createRedisStore(redis: Redis) {
+/** The longest a TCP connection to Redis may take, and the start waits for the first one. */
+const REDIS_CONNECT_TIMEOUT_MS = 2000
+
+// ioredis rejects a command that outlived `commandTimeout` with this message (it exports no error class).
+const COMMAND_TIMED_OUT = 'Command timed out'
+
+/**
+ * The same fixed windows in Redis, shared by every instance: `cf-signer:rate-limit:<group>:<caller>`.
+ * Redis sits behind a circuit breaker: a command waits at most `redisTimeoutMs`, and after
+ * `redisFailureThreshold` failures in a row requests skip Redis for `redisCoolDownSeconds`, so a
+ * Redis that hangs costs a request a bounded wait, then none. A request Redis did not count fails
+ * with RATE_LIMIT_UNAVAILABLE, which the limiter skips (`onStoreFailure: open`) or answers (`closed`).
+ */
+function createRedisStore(app: FastifyInstance, redis: Redis, settings: Config['rateLimit']) {
+  const { metrics } = app
+  const consequence = settings.onStoreFailure === 'open' ? 'requests pass unlimited' : 'limited requests are refused'
+  let lastFailure = ''
+  const breaker = createCircuitBreaker({
+    failureThreshold: settings.redisFailureThreshold,
+    coolDownMs: settings.redisCoolDownSeconds * 1000,
+    now: app.now,
+    onOpen: () => {
+      metrics.rateLimitStoreCircuitOpen.set(1)
+      metrics.rateLimitStoreCircuitTrips.inc()
+      app.log.warn(
+        { failures: settings.redisFailureThreshold, reason: lastFailure, coolDownSeconds: settings.redisCoolDownSeconds },
+        `rate-limit store circuit open: Redis is skipped and ${consequence} until a probe succeeds`,
+      )
+    },
+    onClose: () => {
+      metrics.rateLimitStoreCircuitOpen.set(0)
+      app.log.info('rate-limit store circuit closed: Redis answers again, limits are enforced')
+    },
+  })
+
+  function unavailable(reason: 'timeout' | 'error' | 'circuit_open'): CodedError {
+    metrics.rateLimitStoreUnavailable.inc({ reason })
+    const retryAfterSeconds = Math.max(1, Math.ceil(breaker.retryInMs() / 1000))
+    return appError('RATE_LIMIT_UNAVAILABLE', 'rate limiting is unavailable; try again later', { retryAfterSeconds })
+  }
+
   return class RedisStore {
     incr(key: string, callback: IncrCallback, timeWindowMs: number): void {
+      const report = breaker.acquire()
+      if (report === undefined) return callback(unavailable('circuit_open'))
       redis.eval(INCR_WINDOW_LUA, 1, `${REDIS_KEY_PREFIX}${key}`, timeWindowMs).then(
         (result) => {
+          report(true)
           const [current, ttl] = result as [number, number]
           callback(null, { current, ttl })
         },
-        (err: Error) => callback(err),
+        (err: Error) => {
+          lastFailure = err.message
+          report(false)
+          callback(unavailable(err.message === COMMAND_TIMED_OUT ? 'timeout' : 'error'))
+        },
       )
     }
 
@@ -90,12 +139,19 @@ function createRedisStore(redis: Redis) {
   }
 }
 
-function createRedis(app: FastifyInstance, url: string): Redis {
-  // Commands fail at once while Redis is away (no queue), so a request never waits on it.
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000 })
+function createRedis(app: FastifyInstance, url: string, settings: Config['rateLimit']): Redis {
+  // Commands fail at once while Redis is away (no queue), and wait at most redisTimeoutMs on one that hangs.
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+    commandTimeout: settings.redisTimeoutMs,
+  })
+  const consequence = settings.onStoreFailure === 'open' ? 'limits are not enforced' : 'limited requests are refused'
   let reachable: boolean | undefined
   redis.on('error', (err: Error) => {
-    if (reachable !== false) app.log.warn({ reason: err.message }, 'rate-limit store unreachable: limits are not enforced until it is back')
+    if (reachable !== false) app.log.warn({ reason: err.message }, `rate-limit store unreachable: ${consequence} until it is back`)
     reachable = false
   })
   redis.on('ready', () => {
@@ -109,8 +165,8 @@ function createRedis(app: FastifyInstance, url: string): Redis {
  * Per-caller budgets per route group (`rateLimit.sign`, `rateLimit.admin`), off for a group that is
  * not configured. A route opts in with `config: { rateLimitGroup: 'sign' }`; every route of a group
  * spends the same budget, and a batch is one request. With `rateLimit.redisUrl` every instance
- * shares the budget; if Redis is unreachable requests pass unlimited (availability first) and the
- * log says so.
+ * shares the budget; while Redis is unreachable, slow or skipped by its circuit breaker, requests
+ * pass unlimited (availability first) or, with `onStoreFailure: closed`, get 503; the log says so.
  */
 async function rateLimitPlugin(app: FastifyInstance) {
   const settings = app.config.rateLimit
@@ -119,11 +175,11 @@ async function rateLimitPlugin(app: FastifyInstance) {
 
   let store
   if (settings.redisUrl !== undefined) {
-    const redis = createRedis(app, settings.redisUrl)
-    // A first connection that fails is retried in the background; the start does not wait for Redis.
-    await redis.connect().catch(() => undefined)
+    const redis = createRedis(app, settings.redisUrl, settings)
+    // A first connection that fails or hangs is retried in the background; the start waits for it only briefly.
+    await Promise.race([redis.connect().catch(() => undefined), sleep(REDIS_CONNECT_TIMEOUT_MS, undefined, { ref: false })])
     app.addHook('onClose', async () => redis.disconnect())
-    store = createRedisStore(redis)
+    store = createRedisStore(app, redis, settings)
   } else {
     store = createMemoryStore(app.now)
   }
@@ -131,7 +187,7 @@ async function rateLimitPlugin(app: FastifyInstance) {
   await app.register(fastifyRateLimit, {
     global: false,
     store,
-    skipOnError: true,
+    skipOnError: settings.onStoreFailure === 'open',
     errorResponseBuilder: (_request, context) => appError('RATE_LIMITED', `rate limit exceeded: retry in ${context.after}`),
   })
 
@@ -151,4 +207,4 @@ async function rateLimitPlugin(app: FastifyInstance) {
   })
 }
 
-export default fp(rateLimitPlugin, { name: 'rate-limit', dependencies: ['config', 'auth', 'errors'] })
+export default fp(rateLimitPlugin, { name: 'rate-limit', dependencies: ['config', 'auth', 'errors', 'metrics'] })

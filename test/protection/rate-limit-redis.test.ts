@@ -2,11 +2,12 @@
 // starts on 127.0.0.1. Without redis-server the test fails: CI installs it (.ci/run).
 import { describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
+import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
-import { build, captureLogs } from '../support/build.js'
+import { build, captureLogs, TEST_NOW_MS } from '../support/build.js'
 import { bearer, makeToken } from '../support/tokens.js'
 
 async function freePort(): Promise<number> {
@@ -19,11 +20,13 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts redis-server without persistence on a free port; stopped after the test. */
-async function startRedis(t: TestContext): Promise<string> {
+async function startRedis(t: TestContext): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort()
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.after(async () => {
     if (child.exitCode === null) {
+      // A stopped process would hold SIGTERM until it is continued.
+      child.kill('SIGCONT')
       child.kill('SIGTERM')
       await once(child, 'exit')
     }
@@ -37,14 +40,14 @@ async function startRedis(t: TestContext): Promise<string> {
       if (output.includes('Ready to accept connections')) resolve()
     })
   })
-  return `redis://127.0.0.1:${port}`
+  return { url: `redis://127.0.0.1:${port}`, process: child }
 }
 
 const SIGN = { method: 'POST' as const, url: '/v1/signed-urls', payload: { distribution: 'demo', path: '/videos/a.mp4' } }
 
 describe('rate limits shared through Redis (rateLimit.redisUrl)', () => {
   it('makes two instances spend one budget per caller', async (t) => {
-    const redisUrl = await startRedis(t)
+    const { url: redisUrl } = await startRedis(t)
     const configInput = { rateLimit: { sign: { max: 3, timeWindowSeconds: 60 }, redisUrl } }
     const first = await build(t, { configInput })
     const second = await build(t, { configInput })
@@ -71,6 +74,8 @@ describe('rate limits shared through Redis (rateLimit.redisUrl)', () => {
     assert.equal(await redis.get(aliceKey), '4')
     const ttlMs = await redis.pttl(aliceKey)
     assert.ok(ttlMs > 0 && ttlMs <= 60_000, `ttl ${ttlMs}`)
+    // Before redis-server stops (its after hook runs first), or this client logs its reconnect errors.
+    redis.disconnect()
   })
 
   it('lets requests through unlimited, and logs it, while Redis is unreachable', async (t) => {
@@ -85,5 +90,50 @@ describe('rate limits shared through Redis (rateLimit.redisUrl)', () => {
     for (let i = 0; i < 3; i++) assert.equal((await app.inject({ ...SIGN, headers: alice })).statusCode, 200)
     assert.match(logs.text(), /rate-limit store unreachable/)
     assert.doesNotMatch(logs.text(), /redis-password-never-logged/)
+  })
+  it('a Redis paused with SIGSTOP costs a request at most the timeout, then nothing while the circuit is open; after SIGCONT a probe closes it', async (t) => {
+    const redis = await startRedis(t)
+    const logs = captureLogs()
+    let nowMs = TEST_NOW_MS
+    const timeoutMs = 500
+    const app = await build(t, {
+      configInput: { rateLimit: { sign: { max: 4, timeWindowSeconds: 60 }, redisUrl: redis.url, redisTimeoutMs: timeoutMs, redisFailureThreshold: 2, redisCoolDownSeconds: 10 } },
+      now: () => nowMs,
+      logLevel: 'info',
+      logStream: logs.stream,
+    })
+    const alice = bearer(makeToken({ sub: 'alice', scope: 'sign' }))
+    const timed = async () => {
+      const started = performance.now()
+      const res = await app.inject({ ...SIGN, headers: alice })
+      return { res, ms: performance.now() - started }
+    }
+    assert.equal((await timed()).res.headers['x-ratelimit-remaining'], '3')
+
+    redis.process.kill('SIGSTOP')
+    for (let i = 0; i < 2; i++) {
+      const { res, ms } = await timed()
+      assert.equal(res.statusCode, 200)
+      assert.ok(ms >= timeoutMs * 0.8 && ms < 1500, `request ${i} took ${Math.round(ms)} ms`)
+    }
+    assert.match(logs.text(), /rate-limit store circuit open/)
+    for (let i = 0; i < 3; i++) {
+      const { res, ms } = await timed()
+      assert.equal(res.statusCode, 200)
+      assert.ok(ms < timeoutMs * 0.5, `request ${i} after the trip took ${Math.round(ms)} ms`)
+    }
+    const open = (await app.inject({ url: '/metrics' })).body
+    assert.match(open, /^cf_signer_rate_limit_store_circuit_open 1$/m)
+    assert.match(open, /^cf_signer_rate_limit_store_circuit_trips_total 1$/m)
+
+    // Redis resumes and runs the two commands that timed out (so they count); after the cool-down one probe closes the circuit.
+    redis.process.kill('SIGCONT')
+    nowMs += 10_000
+    const probe = await timed()
+    assert.equal(probe.res.statusCode, 200)
+    assert.equal(probe.res.headers['x-ratelimit-remaining'], '0')
+    assert.equal((await timed()).res.statusCode, 429)
+    assert.match(logs.text(), /rate-limit store circuit closed/)
+    assert.match((await app.inject({ url: '/metrics' })).body, /^cf_signer_rate_limit_store_circuit_open 0$/m)
   })
 })
