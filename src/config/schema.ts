@@ -74,6 +74,10 @@ export const AwsSchema = Type.Object(
   { additionalProperties: false },
 )
 
+// A key set is a few kilobytes: these bound what a broken or hostile JWKS endpoint can make us read and parse.
+export const JWKS_MAX_BYTES = 1_048_576
+export const JWKS_MAX_KEYS = 100
+
 export const JwtAlgorithmSchema = Type.Union(
   ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'].map((a) => Type.Literal(a)),
 )
@@ -105,6 +109,13 @@ export const ConfigSchema = Type.Object(
             issuer: Type.Optional(Type.String({ minLength: 1 })),
             audience: Type.Optional(Type.String({ minLength: 1 })),
             clockToleranceSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 0 }),
+            /** A token without `exp` is refused (401 TOKEN_NO_EXPIRY): `sign` tokens travel in URLs. `false` admits it. */
+            requireExpiry: Type.Boolean({ default: true }),
+            /** When set, a token whose `exp` is further than this from its `iat` (or from now) is refused (401 TOKEN_LIFETIME_TOO_LONG). */
+            maxTokenLifetimeSeconds: Type.Optional(Seconds),
+            /** A JWKS answer larger than this, or with more keys, is refused and the last good set kept. */
+            jwksMaxBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: JWKS_MAX_BYTES }),
+            jwksMaxKeys: Type.Integer({ minimum: 1, maximum: 10_000, default: JWKS_MAX_KEYS }),
           },
           { additionalProperties: false, default: {} },
         ),

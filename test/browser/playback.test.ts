@@ -142,7 +142,7 @@ describe('browser playback through a local CloudFront edge', () => {
     const page = await context.newPage()
     page.setDefaultTimeout(10_000)
     await page.goto(`${APP_ORIGIN}/`)
-    const token = makeToken({ sub: 'web-player', scope: 'sign sign:wildcard' })
+    const token = makeToken({ sub: 'web-player', scope: 'sign sign:wildcard' }, { nowMs: clockMs })
 
     const signed = await api(page, token, '/v1/signed-urls', { url: `${MEDIA}/media/tone.wav`, expiresIn: 60 })
     assert.equal(signed.status, 200, JSON.stringify(signed.body))

@@ -38,7 +38,7 @@ function startSlowRequest(baseUrl: string) {
   const req = request(`${baseUrl}/v1/signed-urls`, {
     method: 'POST',
     agent: false,
-    headers: { authorization: `Bearer ${makeToken()}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    headers: { authorization: `Bearer ${makeToken(undefined, { nowMs: Date.now() })}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
   })
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.on('response', (res: IncomingMessage) => {

@@ -185,12 +185,13 @@ describe('POST /v1/signed-streams: reference vectors', () => {
       now: () => Date.UTC(2028, 0, 1),
       configInput: { distributions: { vectors: { domain: 'd111111abcdef8.cloudfront.net', rtmpDomain: 's5c39gqb8ow64r.cloudfront.net', maxTtlSeconds: 80 * 365 * 24 * 3600 } } },
     })
+    const token = makeToken({ sub: 'player', scope: 'sign' }, { nowMs: Date.UTC(2028, 0, 1) })
     for (const v of rtmp) {
       const label = `${v.id} (${v.signer})`
       const body: Record<string, unknown> = { distribution: 'vectors', stream: v.stream, expiresAt: v.date_less_than, keyId: v.key_pair_id }
       if (v.ip_address !== null) body.ipAddress = v.ip_address
       if (v.date_greater_than !== null) body.notBefore = v.date_greater_than
-      const res = await post(app, body, SIGN)
+      const res = await post(app, body, token)
       assert.equal(res.statusCode, 200, `${label}: ${res.body}`)
       const ours = res.json() as StreamAnswer
       assert.equal(ours.policy, v.policy_type, label)

@@ -7,8 +7,9 @@ import type { Config } from '../../src/config/schema.js'
 import { makeKeyDir, vectorKeyFiles, RSA_KEY_ID } from './keys.js'
 import { TEST_JWT_SECRET } from './tokens.js'
 
-/** 2027-01-15T08:00:00Z: a fixed clock for signing tests. */
-export const TEST_NOW_MS = Date.UTC(2027, 0, 15, 8, 0, 0)
+import { TEST_NOW_MS } from './clock.js'
+
+export { TEST_NOW_MS }
 
 export const TEST_DISTRIBUTIONS = {
   demo: {

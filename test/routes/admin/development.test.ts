@@ -65,7 +65,7 @@ describe('admin routes in development mode', () => {
     writeFileSync(join(cwd, `${RSA_KEY_ID}.pem`), RSA_PEM, { mode: 0o600 })
     writeFileSync(join(cwd, 'config.yaml'), `auth:\n  jwt:\n    secret: ${TEST_JWT_SECRET}\nkeys:\n  dir: ${cwd}\n`)
     const service = await start(t, cwd, { NODE_ENV: 'production', CONFIG_FILE: join(cwd, 'config.yaml') })
-    const res = await fetch(`${service.baseUrl}/v1/admin/distributions`, { headers: { authorization: `Bearer ${makeToken({ sub: 'ops', scope: 'admin:read' })}` } })
+    const res = await fetch(`${service.baseUrl}/v1/admin/distributions`, { headers: { authorization: `Bearer ${makeToken({ sub: 'ops', scope: 'admin:read' }, { nowMs: Date.now() })}` } })
     assert.equal(res.status, 503)
     assert.equal(((await res.json()) as { code: string }).code, 'ADMIN_NOT_CONFIGURED')
     assert.doesNotMatch(service.output(), /emulator/)
