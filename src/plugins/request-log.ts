@@ -20,9 +20,9 @@ async function requestLogPlugin(app: FastifyInstance) {
   app.decorateRequest('logSummary', null)
   // The line is written by one logger made here, not by the request's own child logger: a child's
   // first line costs several microseconds more (a fresh logger object each request). It is made of
-  // named fields whose values are never credentials (the URL's secret query values are replaced by
-  // redactUrl; routes put only names, IDs, counts and times in their facts), so it skips pino's path
-  // redaction, which costs as much again; every other line keeps it.
+  // named fields whose values are never credentials (redactUrl replaces the URL's secret query values
+  // and any token or signature elsewhere in it; routes put only names, IDs, counts and times in their
+  // facts), so it skips pino's path redaction, which costs as much again; every other line keeps it.
   const requestLines = (app.log as Logger).child({}, { redact: { paths: [] } })
   app.addHook('onResponse', (request, reply, done) => {
     if (requestLines.isLevelEnabled('info')) {

@@ -1,10 +1,10 @@
-import { describe, it } from 'node:test'
+import { describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import pino from 'pino'
 import { build, captureLogs } from '../support/build.js'
-import { loggerOptions, requestLogger } from '../../src/logging.js'
+import { loggerOptions, redactUrl, requestLogger } from '../../src/logging.js'
 import { RSA_KEY_ID } from '../support/keys.js'
-import { bearer } from '../support/tokens.js'
+import { bearer, makeToken } from '../support/tokens.js'
 
 const parse = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
 
@@ -61,6 +61,69 @@ describe('request log', () => {
     const res = await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(), payload: { distribution: 'demo', path: '/videos/a.mp4' } })
     assert.equal(res.statusCode, 200)
     assert.equal(logs.text(), '')
+  })
+})
+
+describe('request log: credentials anywhere in the URL never reach the logs', () => {
+  const token = makeToken({ sub: 'player', scope: 'sign' })
+  const secretsOf = (jwt: string) => [jwt, jwt.split('.')[1], jwt.split('.')[2]]
+
+  /** Sends each URL to an app that logs at info, and returns every log line's text. */
+  async function logsOf(t: TestContext, urls: string[]): Promise<string> {
+    const logs = captureLogs()
+    const app = await build(t, { logLevel: 'info', logStream: logs.stream })
+    for (const url of urls) await app.inject({ method: 'GET', url })
+    return logs.text()
+  }
+
+  it('secret query parameters in any case: access_token, Signature, Policy, CloudFront-*; Key-Pair-Id and Expires stay', async (t) => {
+    const text = await logsOf(t, [
+      '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&Access_Token=tok-secret-1&ACCESS_TOKEN=tok-secret-2',
+      '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&signature=sig-secret-3&POLICY=pol-secret-4&Key-Pair-Id=K2JCJMDEHXQW5F&Expires=1800000300',
+      '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&cloudfront-signature=sig-secret-5&acc%65ss_token=tok-secret-6',
+    ])
+    for (const secret of ['tok-secret-1', 'tok-secret-2', 'sig-secret-3', 'pol-secret-4', 'sig-secret-5', 'tok-secret-6']) assert.ok(!text.includes(secret), secret)
+    const urls = parse(text).filter((line) => line.msg === 'request completed').map((line) => line.url)
+    assert.equal(urls[1], '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&signature=[redacted]&POLICY=[redacted]&Key-Pair-Id=K2JCJMDEHXQW5F&Expires=1800000300')
+  })
+
+  it('a JWT in the path, or under any other name, is redacted', async (t) => {
+    const text = await logsOf(t, [
+      `/v1/playback/${token}`,
+      `/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&next=${token}`,
+      `/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&auth=Bearer%20${token}`,
+      `/v1/playback;${token}?distribution=demo`,
+    ])
+    for (const secret of secretsOf(token)) assert.ok(!text.includes(secret), secret)
+    const urls = parse(text).filter((line) => line.msg === 'request completed').map((line) => line.url)
+    assert.deepEqual(urls.slice(0, 3), [
+      '/v1/playback/[redacted]',
+      '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&next=[redacted]',
+      '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&auth=Bearer%20[redacted]',
+    ])
+  })
+
+  it('a Signature or Policy inside a URL nested in a query value, encoded once or twice, is redacted', async (t) => {
+    const nested = 'https://d111111abcdef8.cloudfront.net/a.mp4?Expires=1800000300&Signature=sig~secret_7&Key-Pair-Id=K2JCJMDEHXQW5F'
+    const twice = encodeURIComponent(encodeURIComponent('https://d.example/a?Policy=pol~secret_8&Key-Pair-Id=K1'))
+    const text = await logsOf(t, [`/v1/playback?distribution=demo&next=${encodeURIComponent(nested)}`, `/v1/playback?next=${twice}#Signature=sig-secret-9`])
+    for (const secret of ['sig~secret_7', 'sig%7Esecret_7', 'pol~secret_8', 'pol%257Esecret_8', 'sig-secret-9']) assert.ok(!text.includes(secret), secret)
+    assert.ok(text.includes('Key-Pair-Id%3DK2JCJMDEHXQW5F'), 'what is not secret stays readable')
+  })
+
+  it('the req serializer (any line that logs the request) redacts the same way', () => {
+    const { serializers } = loggerOptions('info', false)
+    const logged = serializers.req({ method: 'GET', url: `/v1/playback/${token}?Access_Token=tok-secret`, host: 'h', ip: '10.0.0.1' } as never)
+    assert.equal(logged.url, '/v1/playback/[redacted]?Access_Token=[redacted]')
+  })
+
+  it('redactUrl is one linear pass: a long hostile URL takes milliseconds, and a clean URL comes back as is', () => {
+    const hostile = `/${'eyJa.'.repeat(4000)}?${'%25'.repeat(4000)}Signature%3D${'a'.repeat(8000)}&${'eyJaaaa/'.repeat(4000)}`
+    const started = performance.now()
+    redactUrl(hostile)
+    assert.ok(performance.now() - started < 250, `${performance.now() - started} ms for ${hostile.length} characters`)
+    const clean = '/v1/playback?distribution=demo&path=%2Fvideos%2Fheyjude.eyJ.mp4&Key-Pair-Id=K1'
+    assert.equal(redactUrl(clean), clean)
   })
 })
 
