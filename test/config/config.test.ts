@@ -173,6 +173,17 @@ describe('config: validation', () => {
     assert.ok(Object.isFrozen(config.distributions.media))
   })
 
+  it('auth.jwt token and JWKS bounds: tokens must expire and the JWKS is capped by default; bad values are refused', () => {
+    const { jwt } = loadConfig({ production: true, input: VALID }).auth
+    assert.equal(jwt.requireExpiry, true)
+    assert.equal(jwt.maxTokenLifetimeSeconds, undefined)
+    assert.equal(jwt.jwksMaxBytes, 1_048_576)
+    assert.equal(jwt.jwksMaxKeys, 100)
+    const bad = { requireExpiry: 'no', maxTokenLifetimeSeconds: 0, jwksMaxBytes: 10, jwksMaxKeys: 0 }
+    const problems = problemsOf({ production: true, input: { ...VALID, auth: { jwt: { ...VALID.auth.jwt, ...bad } } } })
+    for (const field of Object.keys(bad)) assertProblem(problems, `auth.jwt.${field}`)
+  })
+
   it('HOST and PORT override server.host and server.port', () => {
     const config = loadConfig({ production: true, input: VALID, overrides: { host: '0.0.0.0', port: 8080 } })
     assert.equal(config.server.host, '0.0.0.0')
