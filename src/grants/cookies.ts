@@ -1,7 +1,7 @@
 import type { DistributionConfig } from '../config/schema.js'
 import { appError, CodedError } from '../errors.js'
 import { buildPolicy, hasWildcard, SIGNING_PARAMS, type Policy } from '../signing/policy.js'
-import { canonicalisePathAndQuery, checkRawPath } from '../signing/resource.js'
+import { canonicalisePathAndQuery, checkRawPath, splitUrlPattern } from '../signing/resource.js'
 import type { SignedCookies } from '../signing/sign.js'
 import {
   checkPathAllowed,
@@ -33,14 +33,18 @@ export function planSignedCookies(request: CookieRequest, ctx: GrantContext): Co
   if (request.setCookies && distribution.cookies === undefined) {
     throw appError('NO_COOKIE_DOMAIN', `distribution "${distribution.name}" has no cookies settings (distributions.${distribution.name}.cookies.domain): the service cannot set its cookies`)
   }
-  const { host, path } = request.resource.startsWith('/') ? { host: cookieHost(distribution), path: request.resource } : splitUrlPattern(request.resource, distribution)
+  const { scheme, host, path } = request.resource.startsWith('/')
+    ? { scheme: distribution.scheme, host: cookieHost(distribution), path: request.resource }
+    : cookieUrlPattern(request.resource, distribution)
   const { encoded, decoded } = canonicalisePattern(path)
   if (request.setCookies) checkCookiesReach(distribution.cookies!, host, decoded)
-  const wildcard = hasWildcard(encoded)
-  if (wildcard) checkPatternAllowed(distribution, ctx.caller, decoded)
+  const resource = `${scheme}://${host}${encoded}`
+  // The whole resource: an `http*://` scheme is a wildcard too.
+  const wildcard = hasWildcard(resource)
+  if (wildcard) checkPatternAllowed(distribution, ctx.caller, resource, decoded)
   else checkPathAllowed(distribution, ctx.caller, decoded)
   const conditions = resolveConditions(request, distribution, ctx)
-  return { policy: buildPolicy(`${distribution.scheme}://${host}${encoded}`, conditions, wildcard), distribution }
+  return { policy: buildPolicy(resource, conditions, wildcard), distribution }
 }
 
 /**
@@ -64,15 +68,14 @@ function domainReaches(domain: string, host: string): boolean {
   return child === parent || child.endsWith(`.${parent}`)
 }
 
-function splitUrlPattern(pattern: string, distribution: Distribution): { host: string; path: string } {
-  const match = /^(https?):\/\/([^/?#*]+)(\/.*)$/i.exec(pattern)
-  if (match === null) throw appError('INVALID_RESOURCE', 'resource must be a path pattern (/hls/movie-42/*) or a URL pattern (https://<host>/hls/movie-42/*)')
-  const [, scheme, host, path] = match
-  if (scheme.toLowerCase() !== distribution.scheme) throw appError('INVALID_RESOURCE', `distribution "${distribution.name}" is served over ${distribution.scheme}`)
+/** A URL pattern on one of the distribution's hosts, in its scheme or `http*` (both schemes). */
+function cookieUrlPattern(pattern: string, distribution: Distribution): { scheme: string; host: string; path: string } {
+  const { scheme, host, path } = splitUrlPattern(pattern)
+  if (scheme !== distribution.scheme && scheme !== 'http*') throw appError('INVALID_RESOURCE', `distribution "${distribution.name}" is served over ${distribution.scheme}`)
   if (host.includes(':') || host.includes('@')) throw appError('INVALID_RESOURCE', 'resource must not carry credentials or a port (CloudFront never sees them)')
   const known = [distribution.domain, ...distribution.aliases].find((h) => h.toLowerCase() === host.toLowerCase())
   if (known === undefined) throw appError('FORBIDDEN_HOST', `${host} is not the domain or an alias of distribution "${distribution.name}"`)
-  return { host: known, path }
+  return { scheme, host: known, path }
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Config, DistributionConfig } from '../config/schema.js'
 import { appError, CodedError } from '../errors.js'
 import { toIpv4Cidr, type PolicyConditions } from '../signing/policy.js'
-import { matchesPathPattern, pathPatternCovers } from '../signing/resource.js'
+import { checkPatternLimits, matchesPathPattern, pathPatternCovers } from '../signing/resource.js'
 import { hasAnyScope, type Caller } from './caller.js'
 
 /** What every signing request shares: who asks, when, from where. */
@@ -72,11 +72,16 @@ export function checkPathAllowed(dist: Distribution, caller: Caller, rawPath: st
   }
 }
 
-/** Checks a wildcard path pattern: everything it can match must be allowed, and the caller needs `sign:wildcard`. */
-export function checkPatternAllowed(dist: Distribution, caller: Caller, pathPattern: string): void {
+/**
+ * Checks a wildcard resource before anything is matched against it: the caller needs `sign:wildcard`,
+ * the resource (as signed) must be within the pattern limits, and everything its decoded path
+ * pattern can match must be allowed.
+ */
+export function checkPatternAllowed(dist: Distribution, caller: Caller, resource: string, pathPattern: string): void {
   if (!hasAnyScope(caller, ['sign:wildcard'])) {
     throw appError('FORBIDDEN_SCOPE', 'a wildcard resource needs the sign:wildcard scope')
   }
+  checkPatternLimits(resource)
   if (!dist.allowedPaths.some((pattern) => pathPatternCovers(pattern, pathPattern))) {
     throw appError('FORBIDDEN_PATH', `resource ${pathPattern} reaches outside the allowed paths of distribution "${dist.name}"`)
   }

@@ -54,9 +54,10 @@ export function planSignedStream(request: StreamRequest, ctx: GrantContext): Str
   if (request.resource === undefined) return { name, streamer, policy: buildPolicy(name, conditions), distribution }
 
   const resource = checkStreamName(request.resource, 'resource')
-  if (!matchesWildcard(resource, name)) throw appError('RESOURCE_NOT_COVERING', `resource ${resource} does not cover the stream name ${name}`)
   const wildcard = hasWildcard(resource)
-  if (wildcard) checkPatternAllowed(distribution, ctx.caller, withoutPrefix(resource))
+  // Scope, limits and narrowing first: until they pass, the pattern is a hostile caller's input.
+  if (wildcard) checkPatternAllowed(distribution, ctx.caller, resource, withoutPrefix(resource))
+  if (!matchesWildcard(resource, name)) throw appError('RESOURCE_NOT_COVERING', `resource ${resource} does not cover the stream name ${name}`)
   return { name, streamer, policy: buildPolicy(resource, conditions, wildcard), distribution }
 }
 
@@ -65,6 +66,8 @@ function checkStreamName(value: string, field: 'stream' | 'resource'): string {
     throw appError('INVALID_STREAM', `${field} is the stream name alone (videos/clip.mp4), without rtmp://, a host or the cfx/st application`)
   }
   if (field === 'stream' && /[?#]/.test(value)) throw appError('INVALID_STREAM', 'stream must not contain "?" or "#": the signing parameters follow the name')
+  // The exact name is signed as the resource: a `*` there would be a wildcard grant nobody checked.
+  if (field === 'stream' && value.includes('*')) throw appError('INVALID_STREAM', 'stream is the exact name being signed, without "*"; a stream-name pattern goes in resource')
   try {
     checkRawPath(withoutPrefix(value))
   } catch (err) {

@@ -1,6 +1,6 @@
-import { appError } from '../errors.js'
+import { appError, CodedError } from '../errors.js'
 import { buildPolicy, hasWildcard, type Policy } from '../signing/policy.js'
-import { appendQuery, canonicalisePathAndQuery, checkRawPath, encodePath, encodeQuery, matchesWildcard } from '../signing/resource.js'
+import { appendQuery, canonicalisePathAndQuery, checkRawPath, encodePath, encodeQuery, matchesWildcard, splitUrlPattern } from '../signing/resource.js'
 import {
   checkPathAllowed,
   checkPatternAllowed,
@@ -29,21 +29,45 @@ export interface UrlPlan {
 
 /** Turns a signed-URL request into the URL and policy to sign, enforcing configuration and claims. */
 export function planSignedUrl(request: UrlRequest, ctx: GrantContext): UrlPlan {
-  const { distribution, origin, path, rawPath, query } = request.url !== undefined ? fromUrl(request.url, request, ctx) : fromPath(request, ctx)
+  const { distribution, scheme, host, path, rawPath, query } = request.url !== undefined ? fromUrl(request.url, request, ctx) : fromPath(request, ctx)
   checkPathAllowed(distribution, ctx.caller, rawPath)
-  let url = origin + path + (query === '' ? '' : `?${query}`)
+  let url = `${scheme}://${host}${path}${query === '' ? '' : `?${query}`}`
   if (request.query !== undefined) url = appendQuery(url, encodeQuery(request.query))
   const conditions = resolveConditions(request, distribution, ctx)
   if (request.resource === undefined) return { url, policy: buildPolicy(url, conditions), distribution }
 
-  const resource = request.resource.startsWith('/') ? origin + request.resource : request.resource
-  if (!resource.startsWith(`${origin}/`)) {
-    throw appError('INVALID_RESOURCE', `resource must be a path pattern or a URL pattern on ${origin}`)
-  }
-  if (!matchesWildcard(resource, url)) throw appError('RESOURCE_NOT_COVERING', `resource ${resource} does not cover the URL being signed`)
+  const { resource, pathPattern } = resolveResource(request.resource, scheme, host)
   const wildcard = hasWildcard(resource)
-  if (wildcard) checkPatternAllowed(distribution, ctx.caller, decodePattern(resource.slice(origin.length)))
+  // Scope, limits and narrowing first: until they pass, the pattern is a hostile caller's input.
+  if (wildcard) checkPatternAllowed(distribution, ctx.caller, resource, pathPattern)
+  if (!matchesWildcard(resource, url)) throw appError('RESOURCE_NOT_COVERING', `resource ${resource} does not cover the URL being signed`)
   return { url, policy: buildPolicy(resource, conditions, wildcard), distribution }
+}
+
+/**
+ * The policy resource for a path pattern or a URL pattern on the URL's own host (`http*://` covers
+ * both schemes), and its decoded path: allowedPaths are written unencoded.
+ */
+function resolveResource(given: string, scheme: string, host: string): { resource: string; pathPattern: string } {
+  let resourceScheme = scheme
+  let path = given
+  if (!given.startsWith('/')) {
+    const pattern = splitUrlPattern(given)
+    if ((pattern.scheme !== scheme && pattern.scheme !== 'http*') || pattern.host.toLowerCase() !== host.toLowerCase()) {
+      throw appError('INVALID_RESOURCE', `resource must be a path pattern or a URL pattern on ${scheme}://${host} (or http*://${host})`)
+    }
+    resourceScheme = pattern.scheme
+    path = pattern.path
+  }
+  let pathPattern: string
+  try {
+    pathPattern = decodeURIComponent(path)
+    checkRawPath(pathPattern)
+  } catch (err) {
+    if (err instanceof CodedError) throw appError('INVALID_RESOURCE', `resource: ${err.message}`)
+    throw appError('INVALID_RESOURCE', 'resource has a malformed percent-encoding')
+  }
+  return { resource: `${resourceScheme}://${host}${path}`, pathPattern }
 }
 
 function fromPath(request: UrlRequest, ctx: GrantContext) {
@@ -52,7 +76,7 @@ function fromPath(request: UrlRequest, ctx: GrantContext) {
   }
   const distribution = resolveDistribution(ctx, request.distribution)
   // encodePath refuses what checkRawPath refuses.
-  return { distribution, origin: `${distribution.scheme}://${distribution.domain}`, path: encodePath(request.path), rawPath: request.path, query: '' }
+  return { distribution, scheme: distribution.scheme, host: distribution.domain, path: encodePath(request.path), rawPath: request.path, query: '' }
 }
 
 function fromUrl(rawUrl: string, request: UrlRequest, ctx: GrantContext) {
@@ -72,14 +96,5 @@ function fromUrl(rawUrl: string, request: UrlRequest, ctx: GrantContext) {
   const distribution = resolveDistributionByHost(ctx, parsed.hostname)
   const { path, rawPath, query } = canonicalisePathAndQuery(parsed.pathname, parsed.search)
   checkRawPath(rawPath)
-  return { distribution, origin: `${parsed.protocol}//${parsed.hostname}`, path, rawPath, query }
-}
-
-// allowedPaths are written unencoded, so a resource pattern is compared in its decoded form.
-function decodePattern(pattern: string): string {
-  try {
-    return decodeURIComponent(pattern)
-  } catch {
-    throw appError('INVALID_RESOURCE', 'resource has a malformed percent-encoding')
-  }
+  return { distribution, scheme: parsed.protocol.slice(0, -1), host: parsed.hostname, path, rawPath, query }
 }

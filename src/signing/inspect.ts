@@ -2,8 +2,8 @@ import type { KeyObject } from 'node:crypto'
 import { isIPv6 } from 'node:net'
 import { CodedError } from './errors.js'
 import type { KeyAlgorithm } from './keys.js'
-import { buildPolicy, fromCloudFrontBase64, ipv4InCidr, SIGNING_PARAMS, toIpv4Cidr, type HashAlgorithm, type PolicyType } from './policy.js'
-import { matchesWildcard, stripSigningParams } from './resource.js'
+import { buildPolicy, fromCloudFrontBase64, hasWildcard, ipv4InCidr, SIGNING_PARAMS, toIpv4Cidr, type HashAlgorithm, type PolicyType } from './policy.js'
+import { checkPatternLimits, matchesWildcard, stripSigningParams } from './resource.js'
 import { verifyPolicySignature } from './verify.js'
 
 /**
@@ -332,12 +332,28 @@ function checkResource(policy: DecodedPolicy, resource: string, pass: Report, fa
     pass('resource', 'canned: the policy resource is the request itself (a changed URL fails the signature instead)')
   } else if (policy.resource === null) {
     pass('resource', 'no Resource: the policy covers every file of every distribution that trusts this key')
-  } else if (matchesWildcard(policy.resource, resource)) {
+  } else if (matchesPolicyResource(policy.resource, resource)) {
     pass('resource', `policy resource '${policy.resource}' matches '${resource}'`)
   } else {
     const rtmpHint = /(^|\/)cfx\/st\//.test(policy.resource) && !resource.includes('cfx/st/') ? ' (an RTMP resource is the stream name alone, without cfx/st/)' : ''
     fail('resource', 'RESOURCE_MISMATCH', `policy resource '${policy.resource}' does not match '${resource}'${rtmpHint}`)
   }
+}
+
+/**
+ * The policy may be the caller's own, unsigned: a wildcard resource beyond the signing limits is
+ * refused (400 with the limit's code), never matched.
+ */
+function matchesPolicyResource(pattern: string, resource: string): boolean {
+  if (hasWildcard(pattern)) {
+    try {
+      checkPatternLimits(pattern)
+    } catch (err) {
+      if (err instanceof CodedError) throw new CodedError(err.code, `the policy's Resource is not judged: ${err.message}`)
+      throw err
+    }
+  }
+  return matchesWildcard(pattern, resource)
 }
 
 interface ViewerIp {

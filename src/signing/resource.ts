@@ -22,15 +22,28 @@ const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/
 // JSON allows "\ud800", which no UTF-8 URL can carry (encodeURIComponent throws on it).
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 
-/** Refuses paths that would not name one object as written: relative, dot segments, control characters. */
+/**
+ * Refuses paths that would not name one object as written: relative, dot segments, control characters.
+ * Dot segments count after percent-decoding and with `\` as a separator too: an origin that decodes
+ * and normalises `/free/..%2Fpaid%2Fa.mp4` or `/free/..\paid\a.mp4` serves `/paid/a.mp4`.
+ */
 export function checkRawPath(rawPath: string): void {
   if (!rawPath.startsWith('/')) throw new CodedError('INVALID_PATH', 'path must start with "/"')
   if (/[\u0000-\u001f\u007f]/.test(rawPath)) throw new CodedError('INVALID_PATH', 'path contains control characters')
   if (LONE_SURROGATE.test(rawPath)) throw new CodedError('INVALID_PATH', 'path is not well-formed Unicode (a lone surrogate)')
-  if (DOT_SEGMENT.test(rawPath)) throw new CodedError('INVALID_PATH', 'path contains "." or ".." segments')
+  if (hasDotSegment(rawPath)) throw new CodedError('INVALID_PATH', 'path contains "." or ".." segments (percent-decoded, "/" and "\\" both separating)')
 }
 
-const DOT_SEGMENT = /\/\.\.?(\/|$)/
+const DOT_SEGMENT = /(?:^|[/\\])\.\.?(?:[/\\]|$)/
+// Only the separators and the dot matter to a dot segment; decoding them once is enough.
+const ENCODED_DOT_OR_SEPARATOR = /%(?:2e|2f|5c)/gi
+
+/** Whether a path has a `.` or `..` segment, as written or with `%2E`, `%2F`, `%5C` decoded once. */
+function hasDotSegment(path: string): boolean {
+  if (DOT_SEGMENT.test(path)) return true
+  if (!path.includes('%')) return false
+  return DOT_SEGMENT.test(path.replace(ENCODED_DOT_OR_SEPARATOR, (escaped) => String.fromCharCode(parseInt(escaped.slice(1), 16))))
+}
 
 /** Encodes extra query parameters; they become part of the signed resource. */
 export function encodeQuery(params: Record<string, string>): string {
@@ -68,35 +81,118 @@ export function stripSigningParams(signed: string): string {
   return kept.length === 0 ? signed.slice(0, queryStart) : `${signed.slice(0, queryStart)}?${kept.join('&')}`
 }
 
-/** CloudFront's resource matching: `*` is any run of characters, `?` exactly one, the rest literal. */
-export function matchesWildcard(pattern: string, value: string): boolean {
-  return globToRegExp(pattern, true, resourceRegExps).test(value)
+/**
+ * Caller-supplied wildcard patterns are refused beyond these: no folder grant comes near them, and
+ * they bound what matching and coverage checks cost.
+ */
+export const MAX_PATTERN_LENGTH = 1024
+export const MAX_PATTERN_WILDCARDS = 16
+
+const STAR = 42 // '*'
+const QUESTION = 63 // '?'
+
+/** Refuses a caller's wildcard pattern longer than MAX_PATTERN_LENGTH or with more than MAX_PATTERN_WILDCARDS `*`/`?`. */
+export function checkPatternLimits(pattern: string): void {
+  if (pattern.length > MAX_PATTERN_LENGTH) {
+    throw new CodedError('RESOURCE_TOO_LONG', `a wildcard resource is at most ${MAX_PATTERN_LENGTH} characters (this one has ${pattern.length})`)
+  }
+  let wildcards = 0
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern.charCodeAt(i)
+    if (c === STAR || c === QUESTION) wildcards++
+  }
+  if (wildcards > MAX_PATTERN_WILDCARDS) {
+    throw new CodedError('TOO_MANY_WILDCARDS', `a wildcard resource has at most ${MAX_PATTERN_WILDCARDS} "*" and "?" (this one has ${wildcards})`)
+  }
 }
 
-// Compiled patterns, one cache per kind of pattern (policy resources, configured paths).
-const resourceRegExps = new Map<string, RegExp>()
-const pathPatternRegExps = new Map<string, RegExp>()
-
-/** `*` matches any run of characters; `?` one character when `questionIsWildcard`, else itself. */
-function globToRegExp(pattern: string, questionIsWildcard: boolean, regExpCache: Map<string, RegExp>): RegExp {
-  const star = '[\\s\\S]*'
-  const question = questionIsWildcard ? '[\\s\\S]' : null
-  let re = regExpCache.get(pattern)
-  if (re === undefined) {
-    const source = pattern
-      .split('')
-      .map((c) => (c === '*' ? star : c === '?' && question !== null ? question : c.replace(/[\\^$.|?+()[\]{}*]/g, '\\$&')))
-      .join('')
-    re = new RegExp(`^${source}$`)
-    if (regExpCache.size > 10_000) regExpCache.clear()
-    regExpCache.set(pattern, re)
-  }
-  return re
+/** CloudFront's resource matching: `*` is any run of characters, `?` exactly one, the rest literal. */
+export function matchesWildcard(pattern: string, value: string): boolean {
+  return matchGlob(pattern, value, true)
 }
 
 /** Matches a configured path pattern (only `*` is a wildcard there) against a raw path. */
 export function matchesPathPattern(pattern: string, rawPath: string): boolean {
-  return globToRegExp(pattern, false, pathPatternRegExps).test(rawPath)
+  return matchGlob(pattern, rawPath, false)
+}
+
+/**
+ * Glob matching without a regular expression or backtracking: the part before the first `*` must
+ * start the value, the part after the last `*` must end it, and the parts between are found
+ * leftmost-first in order (taking the earliest place for each never loses a match). Each search is
+ * one pass over the value, so the cost is O(|pattern| + |value| × ⌈longest part / 32⌉).
+ */
+function matchGlob(pattern: string, value: string, questionIsWildcard: boolean): boolean {
+  const firstStar = pattern.indexOf('*')
+  if (firstStar === -1) return value.length === pattern.length && matchesAt(pattern, 0, pattern.length, value, 0, questionIsWildcard)
+  const lastStar = pattern.lastIndexOf('*')
+  const end = value.length - (pattern.length - lastStar - 1)
+  if (end < firstStar) return false
+  if (!matchesAt(pattern, 0, firstStar, value, 0, questionIsWildcard)) return false
+  if (!matchesAt(pattern, lastStar + 1, pattern.length, value, end, questionIsWildcard)) return false
+  let from = firstStar
+  for (let start = firstStar + 1; start < lastStar; ) {
+    const stop = pattern.indexOf('*', start)
+    if (stop > start) {
+      const at = findPart(pattern.slice(start, stop), value, from, end, questionIsWildcard)
+      if (at === -1) return false
+      from = at + (stop - start)
+    }
+    start = stop + 1
+  }
+  return true
+}
+
+/** Whether pattern[start, stop) (no `*`) matches `value` at index `at`. */
+function matchesAt(pattern: string, start: number, stop: number, value: string, at: number, questionIsWildcard: boolean): boolean {
+  for (let i = start, j = at; i < stop; i++, j++) {
+    const c = pattern.charCodeAt(i)
+    if (c !== value.charCodeAt(j) && !(questionIsWildcard && c === QUESTION)) return false
+  }
+  return true
+}
+
+/**
+ * The first index at or after `from` where `part` (no `*`) matches and ends before `end`, or -1.
+ * Shift-And: bit i of the state says whether part[0..i] ends at the current character, so `?`
+ * costs nothing and no character of the value is read twice.
+ */
+function findPart(part: string, value: string, from: number, end: number, questionIsWildcard: boolean): number {
+  const words = (part.length + 31) >>> 5
+  // Row 0 of `masks` holds the bits of the `?`s (every character matches them); row r > 0 those of
+  // one character of the part besides. `rows` maps a character code to its row.
+  const rows = new Map<number, number>()
+  for (let i = 0; i < part.length; i++) {
+    const c = part.charCodeAt(i)
+    if (!(questionIsWildcard && c === QUESTION) && !rows.has(c)) rows.set(c, rows.size + 1)
+  }
+  const masks = new Uint32Array((rows.size + 1) * words)
+  for (let i = 0; i < part.length; i++) {
+    const c = part.charCodeAt(i)
+    const bit = 1 << (i & 31)
+    if (questionIsWildcard && c === QUESTION) {
+      for (let r = 0; r <= rows.size; r++) masks[r * words + (i >>> 5)] |= bit
+    } else {
+      masks[rows.get(c)! * words + (i >>> 5)] |= bit
+    }
+  }
+  const ascii = new Int32Array(128)
+  for (const [c, row] of rows) if (c < 128) ascii[c] = row
+  const state = new Uint32Array(words)
+  const lastWord = (part.length - 1) >>> 5
+  const lastBit = 1 << ((part.length - 1) & 31)
+  for (let v = from; v < end; v++) {
+    const c = value.charCodeAt(v)
+    const row = (c < 128 ? ascii[c] : rows.get(c) ?? 0) * words
+    let carry = 1
+    for (let w = 0; w < words; w++) {
+      const bits = state[w]
+      state[w] = ((bits << 1) | carry) & masks[row + w]
+      carry = bits >>> 31
+    }
+    if ((state[lastWord] & lastBit) !== 0) return v - part.length + 1
+  }
+  return -1
 }
 
 /**
@@ -119,6 +215,32 @@ export function pathPatternCovers(allowed: string, requested: string): boolean {
     row = next
   }
   return row[requested.length]
+}
+
+export interface UrlPattern {
+  /** `http*` covers both schemes, as CloudFront documents. */
+  scheme: 'http' | 'https' | 'http*'
+  host: string
+  /** From the first `/` after the host, as written. */
+  path: string
+}
+
+/**
+ * Splits a caller's URL pattern (`https://<host>/videos/*`) into scheme, host and path. The host is
+ * exact: a wildcard there could cover other distributions that trust the same key group.
+ */
+export function splitUrlPattern(pattern: string): UrlPattern {
+  const separator = pattern.indexOf('://')
+  const scheme = separator === -1 ? '' : pattern.slice(0, separator).toLowerCase()
+  if (scheme !== 'http' && scheme !== 'https' && scheme !== 'http*') {
+    throw new CodedError('INVALID_RESOURCE', 'resource must be a path pattern (/videos/*) or a URL pattern starting http://, https:// or http*://')
+  }
+  const rest = pattern.slice(separator + 3)
+  const slash = rest.indexOf('/')
+  const host = slash === -1 ? rest : rest.slice(0, slash)
+  if (host.includes('*') || host.includes('?')) throw new CodedError('WILDCARD_HOST', 'the host of a resource must be exact: no "*" or "?" before the path')
+  if (host === '' || slash === -1) throw new CodedError('INVALID_RESOURCE', 'a URL pattern needs a host and a path: https://<host>/videos/*')
+  return { scheme, host, path: rest.slice(slash) }
 }
 
 /**

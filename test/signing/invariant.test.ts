@@ -16,6 +16,7 @@ import {
   encodePath,
   matchesPathPattern,
   matchesWildcard,
+  MAX_PATTERN_LENGTH,
   pathPatternCovers,
   stripSigningParams,
 } from '../../src/signing/resource.js'
@@ -51,11 +52,15 @@ const segment = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('a', 'é', ' ', '🎬', '%'), fc.integer({ min: 100, max: 400 })).map(([c, n]) => c.repeat(n)) },
 ).filter((s) => s !== '.' && s !== '..' && !s.includes('/') && !/[\u0000-\u001f\u007f]/.test(s))
 
+/** Dot segments as the service refuses them: split on `/` and `\`, as written or with `%2E`, `%2F`, `%5C` decoded once. */
+const hasDotSegment = (path: string) =>
+  [path, path.replace(/%(2e|2f|5c)/gi, (e) => String.fromCharCode(parseInt(e.slice(1), 16)))].some((p) => p.split(/[/\\]/).some((s) => s === '.' || s === '..'))
+
 /** A raw (unencoded) path: `/` then segments, possibly empty ones; encoded, it fits in a request's `url`. */
 const rawPath = fc
   .array(fc.oneof({ weight: 9, arbitrary: segment }, { weight: 1, arbitrary: fc.constant('') }), { minLength: 1, maxLength: 5 })
   .map((s) => `/${s.join('/')}`)
-  .filter((path) => refEncodePath(path).length < 6000)
+  .filter((path) => refEncodePath(path).length < 6000 && !hasDotSegment(path))
 
 const queryText = fc.array(fc.constantFrom(...TOKENS), { minLength: 0, maxLength: 5 }).map((parts) => parts.join(''))
 const queryPairs = fc.uniqueArray(fc.tuple(queryText.filter((k) => k.length > 0 && !(SIGNING_PARAMS as readonly string[]).includes(k)), queryText), {
@@ -210,6 +215,12 @@ describe('POST /v1/signed-urls: the signing invariant over generated input', () 
         const origin = `https://${byUrl ? opts.host : DOMAIN}`
         const target = byUrl ? { url: writeUrl(opts.host, path, pairs, 'encodeURIComponent') } : { distribution: 'inv', path, query: Object.fromEntries(pairs) }
         const body = { ...target, resource: w.asUrl ? origin + pattern : pattern, expiresIn: opts.expiresIn, keyId: opts.keyId, hashAlgorithm: opts.hashAlgorithm }
+        if ((origin + pattern).length > MAX_PATTERN_LENGTH) {
+          const refused = await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(token), payload: body })
+          assert.equal(refused.statusCode, 400)
+          assert.equal(refused.json().code, 'RESOURCE_TOO_LONG')
+          return
+        }
         const res = await sign(app, token, body)
         assert.equal(res.policy, 'custom')
         checkInvariant(res, opts.hashAlgorithm)
