@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import { AjvCompiler } from '@fastify/ajv-compiler'
 import pino, { type DestinationStream } from 'pino'
 import type { Config } from './config/schema.js'
 import { loggerOptions, requestLogger } from './logging.js'
-import { describeSchemaError, sendFrameworkError } from './plugins/errors.js'
+import { describeSchemaError, handleClientError, sendFrameworkError } from './plugins/errors.js'
 import configPlugin from './plugins/config.js'
 import errorsPlugin from './plugins/errors.js'
+import drainPlugin from './plugins/drain.js'
 import keysPlugin from './plugins/keys.js'
 import authPlugin from './plugins/auth.js'
 import signerPlugin, { type SignerOptions } from './plugins/signer.js'
@@ -41,6 +43,22 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 
+/**
+ * Fastify's Ajv, twice: query strings, path parameters and headers are text, so `?expiresIn=300`
+ * is coerced to the integer its schema wants; a JSON body has types of its own, so `"300"`, `true` or
+ * `[300]` where a number is wanted is a 400, never a silent conversion.
+ */
+function createValidatorsByPart() {
+  const buildAjvValidator = AjvCompiler()
+  return function buildValidator(externalSchemas: Parameters<typeof buildAjvValidator>[0], ajvOptions: Parameters<typeof buildAjvValidator>[1] = {}) {
+    const coercing = buildAjvValidator(externalSchemas, ajvOptions)
+    const strict = buildAjvValidator(externalSchemas, { ...ajvOptions, customOptions: { ...ajvOptions.customOptions, coerceTypes: false } } as typeof ajvOptions)
+    // Fastify hands the compiler the route's schema with its part (its types name the schema only).
+    const compile: typeof coercing = (route) => ((route as { httpPart?: string }).httpPart === 'body' ? strict : coercing)(route)
+    return compile
+  }
+}
+
 /** Builds the service; it never listens (server.ts does). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options
@@ -48,11 +66,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logStream !== undefined ? pino(logOptions, options.logStream) : pino(logOptions),
     bodyLimit: config.server.bodyLimitBytes,
-    requestTimeout: config.server.requestTimeoutSeconds * 1000,
+    // The server timeouts (README, Configuration reference): Node's socket timeout, its keep-alive
+    // timeout, and its request and headers timeouts, which answer 408 through handleClientError.
+    connectionTimeout: config.server.connectionTimeoutSeconds * 1000,
     keepAliveTimeout: config.server.keepAliveTimeoutSeconds * 1000,
-    // Node enforces requestTimeout only when given at construction (Fastify sets it afterwards), and
-    // checks every 30 s by default: every second keeps requestTimeoutSeconds close to exact.
-    http: { requestTimeout: config.server.requestTimeoutSeconds * 1000, connectionsCheckingInterval: 1000 },
+    requestTimeout: config.server.requestTimeoutSeconds * 1000,
+    // Node enforces these only when given at construction (Fastify sets requestTimeout afterwards), and
+    // checks every 30 s by default: every second keeps them close to exact.
+    http: {
+      requestTimeout: config.server.requestTimeoutSeconds * 1000,
+      headersTimeout: config.server.headersTimeoutSeconds * 1000,
+      connectionsCheckingInterval: 1000,
+    },
+    // What Node's parser refuses gets the usual error shape and headers, not Fastify's bare JSON.
+    clientErrorHandler: handleClientError,
+    // While the app closes, src/plugins/drain.ts answers 503 SHUTTING_DOWN in the usual shape instead.
+    return503OnClosing: false,
     trustProxy: config.server.trustProxy as boolean | string[],
     requestIdHeader: false,
     // One line per request instead of Fastify's two (src/plugins/request-log.ts).
@@ -65,20 +94,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     // Unknown fields are an error, never silently dropped: a typo like `expiresInn` must fail.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator: createValidatorsByPart() } },
     schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors[0], dataVar)),
     frameworkErrors: sendFrameworkError,
   }) as unknown as FastifyInstance
   // A JSON API: text/plain gets 415 like every other non-JSON type, not a confusing schema error.
   app.removeContentTypeParser('text/plain')
 
-  // On the root instance: server.ts sets it at shutdown, and a decorator of the (encapsulated) ops
-  // routes would be a copy that never changes.
-  app.decorate('draining', false)
   await app.register(configPlugin, { config, now: options.now })
   await app.register(requestLogPlugin)
-  await app.register(httpSecurityPlugin)
-  await app.register(metricsPlugin)
+  // Before any route (a route keeps the error handler it was registered under): @fastify/cors adds one.
   await app.register(errorsPlugin)
+  await app.register(httpSecurityPlugin)
+  await app.register(drainPlugin)
+  await app.register(metricsPlugin)
   await app.register(keysPlugin)
   await app.register(authPlugin)
   await app.register(signerPlugin, options.signer ?? {})

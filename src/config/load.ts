@@ -83,6 +83,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   checkDistributions(input, problems)
   checkAws(input, problems)
+  checkServerTimeouts(input, problems)
   if (problems.length > 0) throw new ConfigError(problems)
 
   return deepFreeze({
@@ -142,6 +143,19 @@ function checkAws(input: ConfigInput, problems: string[]): void {
   }
   if (aws.wait.firstPollDelayMs > aws.wait.maxPollDelayMs) {
     problems.push(`aws.wait.firstPollDelayMs: ${aws.wait.firstPollDelayMs} exceeds maxPollDelayMs (${aws.wait.maxPollDelayMs})`)
+  }
+}
+
+function checkServerTimeouts(input: ConfigInput, problems: string[]): void {
+  const { headersTimeoutSeconds, requestTimeoutSeconds, connectionTimeoutSeconds } = input.server
+  // Node refuses a headers timeout above the request timeout.
+  if (headersTimeoutSeconds > requestTimeoutSeconds) {
+    problems.push(`server.headersTimeoutSeconds: ${headersTimeoutSeconds} exceeds requestTimeoutSeconds (${requestTimeoutSeconds})`)
+  }
+  // An admin call is silent while the SDK tries AWS; the connection timeout must not cut it short.
+  const awsCallMs = input.aws === undefined ? 0 : input.aws.requestTimeoutMs * input.aws.maxAttempts
+  if (connectionTimeoutSeconds > 0 && connectionTimeoutSeconds * 1000 <= awsCallMs) {
+    problems.push(`server.connectionTimeoutSeconds: ${connectionTimeoutSeconds} would cut admin calls short: make it above aws.requestTimeoutMs × aws.maxAttempts (${awsCallMs} ms), or 0`)
   }
 }
 

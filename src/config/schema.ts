@@ -90,10 +90,14 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
         trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 0 }), Type.Array(Type.String())], { default: false }),
         bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1_048_576 }),
-        /** Time allowed to receive a whole request (headers and body): slow clients are cut off. */
+        /** Time allowed to receive a whole request (headers and body): slow clients get 408 and are cut off. */
         requestTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+        /** Time allowed to receive the request headers (at most requestTimeoutSeconds): 408 and closed. */
+        headersTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10 }),
         /** Idle keep-alive connections close after this; keep it above the load balancer's idle timeout. */
         keepAliveTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 72 }),
+        /** A connection on which nothing is received or sent for this long is closed, answer or not; 0: never. */
+        connectionTimeoutSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 120 }),
       },
       { additionalProperties: false, default: {} },
     ),

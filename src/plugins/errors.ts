@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type, type Static } from '@sinclair/typebox'
-import { CodedError, statusForCode } from '../errors.js'
+import { CodedError, appError, statusForCode, type ErrorCode } from '../errors.js'
+import { API_SECURITY_HEADERS } from './http-security.js'
 
 export const ErrorResponseSchema = Type.Object(
   {
@@ -32,6 +35,15 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_MAX_PARAM_LENGTH: 'BAD_REQUEST',
 }
 
+// Other 4xx statuses (a plugin's error without a code of ours); the rest are BAD_REQUEST.
+const CLIENT_STATUS_CODES: Record<number, ErrorCode> = {
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  413: 'BODY_TOO_LARGE',
+  431: 'HEADERS_TOO_LARGE',
+}
+
 /** A schema failure as one sentence naming the field: `body.expiresIn must be integer`. */
 export function describeSchemaError(error: { instancePath: string; message?: string; params: Record<string, unknown> }, dataVar: string): string {
   const field = `${dataVar}${error.instancePath.replaceAll('/', '.')}`
@@ -59,7 +71,7 @@ export function toErrorResponse(err: unknown): ErrorResponse {
     statusCode = 400
   } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     statusCode = error.statusCode
-    code = statusCode === 404 ? 'NOT_FOUND' : statusCode === 405 ? 'METHOD_NOT_ALLOWED' : statusCode === 413 ? 'BODY_TOO_LARGE' : 'BAD_REQUEST'
+    code = CLIENT_STATUS_CODES[statusCode] ?? 'BAD_REQUEST'
   } else {
     statusCode = typeof error.statusCode === 'number' && error.statusCode >= 500 ? error.statusCode : 500
     code = 'INTERNAL_ERROR'
@@ -72,7 +84,58 @@ export function toErrorResponse(err: unknown): ErrorResponse {
 export function sendFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const body = toErrorResponse(err)
   request.log.info({ code: body.code, statusCode: body.statusCode, sub: request.caller?.sub }, 'request refused')
-  reply.header('x-request-id', request.id).status(body.statusCode).send(body)
+  reply.headers(API_SECURITY_HEADERS).header('x-request-id', request.id)
+  if (request.server.draining) reply.header('connection', 'close')
+  reply.status(body.statusCode).send(body)
+}
+
+/** Node's parser and timeout errors, by its error code (https://nodejs.org/api/http.html#event-clienterror). */
+function clientErrorCode(nodeCode: string): ErrorCode {
+  if (nodeCode === 'ERR_HTTP_REQUEST_TIMEOUT') return 'REQUEST_TIMEOUT'
+  if (nodeCode === 'HPE_HEADER_OVERFLOW') return 'HEADERS_TOO_LARGE'
+  if (nodeCode === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return 'BODY_TOO_LARGE'
+  return 'BAD_REQUEST'
+}
+
+const CLIENT_ERROR_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  REQUEST_TIMEOUT: 'the request was not received in time (server.requestTimeoutSeconds, server.headersTimeoutSeconds)',
+  HEADERS_TOO_LARGE: 'the request headers are too large',
+  BODY_TOO_LARGE: 'the request body is too large',
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses (a malformed request line or
+ * header, headers over Node's limit, a request not received in time) never becomes a request, so no
+ * hook runs. The connection gets the same answer as any error, `{statusCode, code, error, message}`
+ * with the security headers and a request ID, then closes.
+ */
+export function handleClientError(this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const code = clientErrorCode(err.code ?? '')
+  const statusCode = statusForCode(code)!
+  const requestId = randomUUID()
+  const message = CLIENT_ERROR_MESSAGES[code] ?? `the request cannot be parsed (${err.code ?? 'unknown'})`
+  // The error's rawPacket holds the request bytes, credentials included: only its code is logged.
+  this.log.info({ reqId: requestId, code, statusCode, parserCode: err.code }, 'request refused')
+  // Like Node's own handler: never write into an answer that has begun.
+  const pending = (socket as Socket & { _httpMessage?: { headersSent: boolean } | null })._httpMessage
+  if (socket.writable && !pending?.headersSent) {
+    const body = JSON.stringify({ statusCode, code, error: STATUS_CODES[statusCode], message })
+    const headers = { ...API_SECURITY_HEADERS, 'x-request-id': requestId, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+    socket.end(`HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\n${head}\r\n${body}`)
+  }
+  socket.destroySoon()
+}
+
+const ROUTE_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
+
+/** The methods some route answers on this path; OPTIONS (the CORS preflight route matches any path) only beside another. */
+function allowedMethods(app: FastifyInstance, path: string): string[] {
+  const allowed = ROUTE_METHODS.filter((method) => app.findRoute({ method, url: path }) !== null)
+  if (allowed.length > 0 && app.findRoute({ method: 'OPTIONS', url: path }) !== null) allowed.push('OPTIONS')
+  return allowed
 }
 
 async function errorsPlugin(app: FastifyInstance) {
@@ -92,8 +155,15 @@ async function errorsPlugin(app: FastifyInstance) {
     return reply.status(body.statusCode).send(body)
   })
 
+  // A known path asked with another method is a 405 naming the methods it has, not a 404.
   app.setNotFoundHandler(async (request, reply) => {
-    return reply.status(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` })
+    const path = request.url.split('?')[0]
+    const allowed = allowedMethods(app, path)
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '))
+      throw appError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`)
+    }
+    return reply.status(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${path}` })
   })
 }
 

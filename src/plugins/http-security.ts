@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyCors from '@fastify/cors'
+import { appError } from '../errors.js'
 
 /** Response headers a browser frontend may read besides the safelisted ones. */
 const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']
@@ -11,7 +12,7 @@ const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-
  * bearer credentials (signed URLs, cookies), so no browser or proxy may keep them. They never change,
  * so they are built once and set with one call per answer, not recomputed by helmet on every request.
  */
-const API_SECURITY_HEADERS = Object.freeze({
+export const API_SECURITY_HEADERS = Object.freeze({
   'content-security-policy': "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'",
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
@@ -30,7 +31,8 @@ const API_SECURITY_HEADERS = Object.freeze({
 /**
  * Security headers for a JSON API (nothing may be framed, embedded or cached, scripts never run),
  * and CORS for the configured browser origins only (off when `cors.origins` is empty). /docs sets
- * its own, looser CSP (src/routes/ops/docs.ts).
+ * its own, looser CSP (src/routes/ops/docs.ts). Answers written outside the routes (a request Node
+ * cannot parse, a timeout, an undecodable URL) set the same headers in src/plugins/errors.ts.
  */
 async function httpSecurityPlugin(app: FastifyInstance) {
   app.addHook('onRequest', (_request, reply, done) => {
@@ -40,6 +42,17 @@ async function httpSecurityPlugin(app: FastifyInstance) {
 
   const { origins, credentials, maxAgeSeconds } = app.config.cors
   if (origins.length > 0) {
+    // Before @fastify/cors, whose own refusal is a text/plain 400 and which answers an unlisted
+    // origin's preflight 204: both are refused here with a coded error instead.
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (request.method !== 'OPTIONS') return done()
+      const { origin } = request.headers
+      if (origin === undefined || request.headers['access-control-request-method'] === undefined) {
+        return done(appError('BAD_REQUEST', 'a CORS preflight needs Origin and Access-Control-Request-Method headers'))
+      }
+      if (!origins.includes(origin)) return done(appError('FORBIDDEN_ORIGIN', 'this origin may not call the API (cors.origins)'))
+      done()
+    })
     await app.register(fastifyCors, {
       origin: [...origins],
       credentials,

@@ -1,10 +1,13 @@
 // SIGTERM to a real service process: /readyz fails at once while the server still answers, an
 // in-flight request (a body still uploading) completes with 200 after the server stopped
-// accepting, and the process exits 0 within SHUTDOWN_GRACE_MS.
+// accepting, keep-alive clients are answered in full and told to close, and the process exits 0
+// within SHUTDOWN_GRACE_MS.
 import { describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request, type IncomingMessage } from 'node:http'
+import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -53,6 +56,51 @@ function startSlowRequest(baseUrl: string) {
   return { response, finish: () => req.end(body.slice(10)) }
 }
 
+/** One answer read off a raw keep-alive connection, or `reset` when it closed before a whole answer came. */
+type RawAnswer = { statusCode: number; connection: string | undefined; body: string } | 'reset'
+
+/** A connection that sends one request at a time and reads each answer in full (Content-Length framed). */
+async function openKeepAlive(port: number): Promise<{ socket: Socket; send: (path: string) => Promise<RawAnswer>; closed: Promise<void> } | null> {
+  const socket = connect(port, '127.0.0.1')
+  socket.on('error', () => {})
+  try {
+    await once(socket, 'connect')
+  } catch {
+    return null // refused: the server no longer accepts
+  }
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  let buffered = ''
+  let waiting: ((answer: RawAnswer) => void) | undefined
+  const deliver = () => {
+    const end = buffered.indexOf('\r\n\r\n')
+    if (waiting === undefined || end === -1) return
+    const head = buffered.slice(0, end).split('\r\n')
+    const headers = Object.fromEntries(head.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]))
+    const length = Number(headers['content-length'] ?? 0)
+    if (buffered.length < end + 4 + length) return
+    const answer = { statusCode: Number(head[0].split(' ')[1]), connection: headers.connection?.toLowerCase(), body: buffered.slice(end + 4, end + 4 + length) }
+    buffered = buffered.slice(end + 4 + length)
+    const resolve = waiting
+    waiting = undefined
+    resolve(answer)
+  }
+  socket.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString()
+    deliver()
+  })
+  closed.then(() => {
+    deliver()
+    waiting?.('reset')
+  })
+  const send = (path: string) =>
+    new Promise<RawAnswer>((resolve) => {
+      waiting = resolve
+      if (socket.destroyed) return resolve('reset')
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`)
+    })
+  return { socket, send, closed }
+}
+
 describe('shutdown on SIGTERM', () => {
   it('fails readiness at once, finishes in-flight requests, and exits 0 within SHUTDOWN_GRACE_MS', async (t) => {
     const graceMs = 8000
@@ -89,6 +137,65 @@ describe('shutdown on SIGTERM', () => {
     const exitedAfterMs = performance.now() - signalledAt
     assert.ok(exitedAfterMs < graceMs, `exited after ${Math.round(exitedAfterMs)} ms`)
     assert.match(service.output(), /"msg":"shutting down"/)
+  })
+
+  it('keeps answering a keep-alive client in full during the drain, each answer closing its connection; idle connections close', async (t) => {
+    const graceMs = 8000
+    const drainMs = 1500
+    const service = await startServer(t, { SHUTDOWN_GRACE_MS: String(graceMs), SHUTDOWN_DELAY_MS: String(drainMs) })
+    const port = Number(new URL(service.baseUrl).port)
+
+    // An idle keep-alive connection: served once, then left open.
+    const idle = (await openKeepAlive(port))!
+    t.after(() => idle.socket.destroy())
+    const first = await idle.send('/healthz')
+    assert.ok(first !== 'reset' && first.statusCode === 200 && first.connection === 'keep-alive')
+    let idleClosedAt = Infinity
+    idle.closed.then(() => (idleClosedAt = performance.now()))
+
+    // A busy client: one request after another, on the same connection while the server keeps it.
+    let signalledAt = Infinity
+    const answers: Array<{ answer: RawAnswer; at: number; openedAt: number; first: boolean }> = []
+    const busy = (async () => {
+      for (;;) {
+        const connection = await openKeepAlive(port)
+        if (connection === null) return
+        t.after(() => connection.socket.destroy())
+        const openedAt = performance.now()
+        for (let first = true; ; first = false) {
+          const answer = await connection.send('/healthz')
+          answers.push({ answer, at: performance.now(), openedAt, first })
+          if (answer === 'reset' || answer.connection === 'close') break
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+        await connection.closed
+      }
+    })()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    signalledAt = performance.now()
+    service.child.kill('SIGTERM')
+    await busy
+    assert.equal(await service.exited, 0)
+
+    // No request the server took in lost its answer. The one reset allowed is TCP's, not the
+    // service's: a connection the kernel completed as the server closed its listening socket, which
+    // the server never accepted (the load balancer stops connecting during the drain delay).
+    const resets = answers.filter(({ answer }) => answer === 'reset')
+    assert.ok(
+      resets.every(({ first, openedAt }) => first && openedAt >= signalledAt + drainMs - 100),
+      `requests reset: ${JSON.stringify(resets.map(({ first, openedAt, at }) => ({ first, openedAfterMs: Math.round(openedAt - signalledAt), resetAfterMs: Math.round(at - signalledAt) })))}`,
+    )
+    const served = answers.filter(({ answer }) => answer !== 'reset').map(({ answer, at }) => ({ ...(answer as Exclude<RawAnswer, 'reset'>), at }))
+    assert.ok(served.every((a) => a.statusCode === 200 || (a.statusCode === 503 && JSON.parse(a.body).code === 'SHUTTING_DOWN')), JSON.stringify(served.map((a) => a.statusCode)))
+    // Before the signal the connection was kept; during the drain every answer closed its own.
+    assert.ok(served.some((a) => a.at < signalledAt && a.connection === 'keep-alive'))
+    const drained = served.filter((a) => a.connection === 'close')
+    assert.ok(drained.length >= 5, `${drained.length} answers during the drain`)
+    assert.ok(drained.every((a) => a.at >= signalledAt))
+    assert.equal(served.at(-1)!.connection, 'close')
+    assert.ok(served.filter((a) => a.at > drained[0].at).every((a) => a.connection === 'close'), 'no connection was kept once the drain began')
+    // The idle connection was closed by the server when it stopped accepting, long before its keep-alive timeout.
+    assert.ok(idleClosedAt >= signalledAt && idleClosedAt - signalledAt < graceMs, `idle connection closed ${Math.round(idleClosedAt - signalledAt)} ms after the signal`)
   })
 
   it('exits within SHUTDOWN_GRACE_MS even when a request never finishes (code 1: cut short)', async (t) => {

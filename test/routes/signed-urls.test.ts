@@ -388,14 +388,18 @@ describe('POST /v1/signed-urls: malformed requests', () => {
     }
   })
 
-  it('an unknown route: 404 NOT_FOUND in the error shape', async () => {
+  it('an unknown route: 404 NOT_FOUND in the error shape; another method on a known one: 405 with Allow', async () => {
     const app = await defaultApp()
-    for (const [method, url] of [['GET', '/v1/nope'], ['POST', '/v2/signed-urls'], ['GET', '/v1/signed-urls']] as const) {
+    for (const [method, url] of [['GET', '/v1/nope'], ['POST', '/v2/signed-urls']] as const) {
       const res = await app.inject({ method, url, headers: bearer() })
       assert.equal(res.statusCode, 404, `${method} ${url}`)
       assert.deepEqual(Object.keys(res.json()).sort(), ['code', 'error', 'message', 'statusCode'])
       assert.equal(res.json().code, 'NOT_FOUND')
     }
+    const wrongMethod = await app.inject({ method: 'GET', url: '/v1/signed-urls', headers: bearer() })
+    assert.equal(wrongMethod.statusCode, 405)
+    assert.equal(wrongMethod.json().code, 'METHOD_NOT_ALLOWED')
+    assert.equal(wrongMethod.headers.allow, 'POST')
   })
 })
 
@@ -465,13 +469,15 @@ describe('POST /v1/signed-urls/batch', () => {
     assert.match(answers[5].error.message, /items\/5/)
   })
 
-  it('reads an item exactly as a single request reads its body', async () => {
+  it('reads an item exactly as a single request reads its body: typed strictly', async () => {
     const app = await defaultApp()
-    const body = { ...GOOD, expiresIn: '60' }
+    const body = { ...GOOD, expiresIn: 60 }
     const single = await post(app, body)
     assert.equal(single.statusCode, 200)
-    const batch = await app.inject({ method: 'POST', url: '/v1/signed-urls/batch', headers: bearer(), payload: { items: [body] } })
+    const batch = await app.inject({ method: 'POST', url: '/v1/signed-urls/batch', headers: bearer(), payload: { items: [body, { ...GOOD, expiresIn: '60' }] } })
     assert.deepEqual(batch.json().items[0], single.json())
+    assert.equal((await post(app, { ...GOOD, expiresIn: '60' })).json().code, 'VALIDATION_ERROR')
+    assert.equal(batch.json().items[1].error.code, 'VALIDATION_ERROR')
   })
 
   it('takes 1 to 1000 items: 400 VALIDATION_ERROR otherwise', async () => {

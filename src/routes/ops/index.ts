@@ -3,13 +3,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { metricsRoutes } from './metrics.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Set when shutdown begins: /readyz answers 503 so load balancers stop sending traffic. */
-    draining: boolean
-  }
-}
-
 const ReadinessSchema = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not-ready')]),
   reasons: Type.Array(Type.String()),

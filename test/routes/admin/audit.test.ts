@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import { describe, it } from 'node:test'
 import { captureLogs } from '../../support/build.js'
 import { EMULATOR_CREDENTIALS, READ, S3_ORIGIN, WRITE, adminApp, call } from './helpers.js'
@@ -22,10 +24,10 @@ describe('admin audit log', () => {
     const lines = auditLines(logs)
     assert.equal(lines.length, 2, 'reads are not audited')
     assert.deepEqual(
-      lines.map(({ audit, sub, action, resourceId, account, outcome, code }) => ({ audit, sub, action, resourceId, account, outcome, code })),
+      lines.map(({ audit, sub, action, resourceId, account, outcome, statusCode, code }) => ({ audit, sub, action, resourceId, account, outcome, statusCode, code })),
       [
-        { audit: true, sub: 'ops-alice', action: 'distribution.create', resourceId: created.body.id, account: 'test', outcome: 'success', code: undefined },
-        { audit: true, sub: 'ops-alice', action: 'distribution.delete', resourceId: created.body.id, account: 'test', outcome: 'failure', code: 'DistributionNotDisabled' },
+        { audit: true, sub: 'ops-alice', action: 'distribution.create', resourceId: created.body.id, account: 'test', outcome: 'success', statusCode: 201, code: undefined },
+        { audit: true, sub: 'ops-alice', action: 'distribution.delete', resourceId: created.body.id, account: 'test', outcome: 'failure', statusCode: 409, code: 'DistributionNotDisabled' },
       ],
     )
   })
@@ -76,5 +78,62 @@ describe('admin audit log', () => {
       assert.ok(!everything.includes(secret), `found ${secret.slice(0, 12)}…`)
     }
     assert.match(logs.text(), /"code":"InternalError"/, 'the upstream failure is logged, without its secrets')
+  })
+
+  it('writes exactly one line for every refused change: token, scope, schema, body, account, key, precondition, CloudFront', async (t) => {
+    const logs = captureLogs()
+    const { app } = await adminApp(t, { logs })
+    const created = await call(app, 'POST', '/distributions', { body: { origin: { domainName: S3_ORIGIN } } })
+    const refusals = [
+      { request: () => call(app, 'POST', '/distributions', { headers: { authorization: '' }, body: { origin: { domainName: S3_ORIGIN } } }), statusCode: 401, code: 'UNAUTHORIZED', sub: undefined },
+      { request: () => call(app, 'POST', '/distributions', { headers: READ, body: { origin: { domainName: S3_ORIGIN } } }), statusCode: 403, code: 'FORBIDDEN_SCOPE', sub: 'ops-bob' },
+      { request: () => call(app, 'POST', '/distributions', { body: { origin: { domainName: 42 } } }), statusCode: 400, code: 'VALIDATION_ERROR' },
+      { request: () => call(app, 'POST', '/distributions', { body: { origin: { domainName: S3_ORIGIN }, comentt: 'typo' } }), statusCode: 400, code: 'VALIDATION_ERROR' },
+      { request: () => app.inject({ method: 'POST', url: '/v1/admin/key-groups', headers: { ...WRITE, 'content-type': 'application/json' }, payload: '{"name":' }), statusCode: 400, code: 'MALFORMED_JSON' },
+      { request: () => call(app, 'POST', '/distributions?account=nope', { body: { origin: { domainName: S3_ORIGIN } } }), statusCode: 400, code: 'UNKNOWN_ACCOUNT', account: 'nope' },
+      { request: () => call(app, 'POST', '/public-keys', { body: { keyId: 'KNOTLOADED00001' } }), statusCode: 400, code: 'UNKNOWN_KEY' },
+      {
+        request: () => call(app, 'PATCH', `/distributions/${created.body.id}`, { headers: { 'if-match': '"E2STALEETAG"' }, body: { comment: 'mine' } }),
+        statusCode: 412,
+        code: 'PreconditionFailed',
+        resourceId: created.body.id,
+      },
+      { request: () => call(app, 'DELETE', '/distributions/E000000000000'), statusCode: 404, code: 'NoSuchDistribution', resourceId: 'E000000000000' },
+    ]
+    for (const refusal of refusals) {
+      const before = auditLines(logs).length
+      const answer = await refusal.request()
+      const status = 'status' in answer ? answer.status : answer.statusCode
+      assert.equal(status, refusal.statusCode, refusal.code)
+      const lines = auditLines(logs).slice(before)
+      assert.equal(lines.length, 1, `${refusal.code}: one audit line`)
+      const { audit, sub, action, account, outcome, statusCode, code, resourceId } = lines[0]
+      assert.deepEqual(
+        { audit, sub, account, outcome, statusCode, code, resourceId },
+        { audit: true, sub: 'sub' in refusal ? refusal.sub : 'ops-alice', account: refusal.account ?? 'test', outcome: 'failure', statusCode: refusal.statusCode, code: refusal.code, resourceId: refusal.resourceId },
+        refusal.code,
+      )
+      assert.match(String(action), /^[a-z-]+\.(create|update|delete)$/)
+    }
+    assert.equal(auditLines(logs).length, refusals.length + 1)
+  })
+
+  it('writes the line of a change whose caller went away before the answer', async (t) => {
+    const logs = captureLogs()
+    const { app, emulator } = await adminApp(t, { logs })
+    emulator.injectFault({ operation: 'CreateCloudFrontOriginAccessIdentity', delayMs: 400 })
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const socket = connect((app.server.address() as { port: number }).port, '127.0.0.1')
+    await once(socket, 'connect')
+    const body = JSON.stringify({ comment: 'left early' })
+    socket.write(`POST /v1/admin/origin-access-identities HTTP/1.1\r\nHost: x\r\nAuthorization: ${WRITE.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    socket.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 800))
+    const lines = auditLines(logs)
+    assert.equal(lines.length, 1)
+    assert.equal(lines[0].action, 'origin-access-identity.create')
+    assert.equal(lines[0].outcome, 'success')
+    assert.match(String(lines[0].resourceId), /^E[A-Z0-9]+$/)
   })
 })

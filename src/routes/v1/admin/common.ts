@@ -1,10 +1,18 @@
 // What every admin route shares: the account a request acts on, scopes, ETags, idempotency keys,
 // paging and the audit line.
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, HookHandlerDoneFunction } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
 import type { AwsAccount } from '../../../aws/accounts.js'
 import { callerReferenceFor, type WaitOptions } from '../../../aws/cloudfront.js'
-import { appError, CodedError } from '../../../errors.js'
+import { appError } from '../../../errors.js'
+import { toErrorResponse } from '../../../plugins/errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What an admin change's audit line needs beyond the route: the resource it made, the code it failed with. */
+    adminAudit: { resourceId?: string; code?: string; written?: boolean } | null
+  }
+}
 
 const AccountField = {
   account: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'A configured AWS account (default: aws.defaultAccount)' })),
@@ -39,12 +47,75 @@ export function pageSchema<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), nextMarker: Type.Optional(Type.String({ description: 'Present when there are more items' })) })
 }
 
-/** Route options every admin route shares: the scope, the admin rate-limit budget, bearer auth. */
-export function adminRoute<S extends FastifySchema>(app: FastifyInstance, scope: 'admin:read' | 'admin:write', schema: S & { summary: string; tags: string[] }) {
+type AdminSchema<S extends FastifySchema> = S & { summary: string; tags: string[] }
+
+/**
+ * Route options every admin route shares: the scope, the admin rate-limit budget, bearer auth. A
+ * write route names its audit action: each request to it writes one audit line, refused ones too.
+ */
+export function adminRoute<S extends FastifySchema>(app: FastifyInstance, scope: 'admin:read', schema: AdminSchema<S>): ReturnType<typeof routeOptions<S>>
+export function adminRoute<S extends FastifySchema>(app: FastifyInstance, scope: 'admin:write', schema: AdminSchema<S>, action: string): ReturnType<typeof routeOptions<S>>
+export function adminRoute<S extends FastifySchema>(app: FastifyInstance, scope: 'admin:read' | 'admin:write', schema: AdminSchema<S>, action?: string) {
+  const options = routeOptions(app, scope, schema)
+  return action === undefined ? options : { ...options, onError: recordAuditCode, onSend: createAuditWriter(app, action) }
+}
+
+function routeOptions<S extends FastifySchema>(app: FastifyInstance, scope: 'admin:read' | 'admin:write', schema: AdminSchema<S>) {
   return {
     onRequest: app.authenticate([scope]),
     config: { rateLimitGroup: 'admin' as const },
     schema: { security: [{ bearerAuth: [] }], ...schema },
+  }
+}
+
+/** The audit line names what was made: a created resource's ID (default: the `:id` acted on). */
+export function auditResource(request: FastifyRequest, resourceId: string): void {
+  request.adminAudit = { ...request.adminAudit, resourceId }
+}
+
+function recordAuditCode(request: FastifyRequest, _reply: FastifyReply, error: FastifyError, done: HookHandlerDoneFunction): void {
+  request.adminAudit = { ...request.adminAudit, code: toErrorResponse(error).code }
+  done()
+}
+
+/**
+ * Writes the request's audit line as its answer is sent, whatever happened before (refused by
+ * authentication, the schema, the account, CloudFront, or a success), and even when the caller has
+ * gone (onResponse would not run then): `{audit: true, sub, action, account, resourceId, outcome,
+ * statusCode}`, and `code` on failure.
+ */
+function createAuditWriter(app: FastifyInstance, action: string) {
+  return function writeAuditLine(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+    const facts = request.adminAudit
+    if (facts?.written !== true) {
+      request.adminAudit = { ...facts, written: true }
+      const failed = reply.statusCode >= 400
+      request.log.info(
+        {
+          audit: true,
+          sub: request.caller?.sub,
+          action,
+          account: auditAccountOf(app, request),
+          resourceId: facts?.resourceId ?? (request.params as { id?: string } | undefined)?.id,
+          outcome: failed ? 'failure' : 'success',
+          statusCode: reply.statusCode,
+          code: failed ? facts?.code : undefined,
+        },
+        'audit',
+      )
+    }
+    done(null, payload)
+  }
+}
+
+/** The account the request acted on, or the one it named when that is not configured. */
+function auditAccountOf(app: FastifyInstance, request: FastifyRequest): string | undefined {
+  const named = (request.query as { account?: unknown } | undefined)?.account
+  if (named !== undefined && typeof named !== 'string') return undefined
+  try {
+    return app.aws.resolve(named).name
+  } catch {
+    return named
   }
 }
 
@@ -98,39 +169,13 @@ export function abortOnDisconnect(reply: FastifyReply): AbortSignal {
 }
 
 /**
- * Runs one change and writes its audit line, whatever the outcome:
- * `{audit: true, sub, action, resourceId, account, outcome}` (and the error code on failure).
+ * Answers a created resource: 201 (with its Location when it has a GET route) or 200 for an
+ * idempotent replay, with its ETag header; the audit line names it.
  */
-export async function audited<T>(
-  request: FastifyRequest,
-  entry: { action: string; account: AwsAccount; resourceId?: string },
-  change: () => Promise<T>,
-  resourceIdOf?: (result: T) => string | undefined,
-): Promise<T> {
-  const line = { audit: true, sub: request.caller.sub, action: entry.action, account: entry.account.name }
-  try {
-    const result = await change()
-    request.log.info({ ...line, resourceId: resourceIdOf?.(result) ?? entry.resourceId, outcome: 'success' }, 'audit')
-    return result
-  } catch (err) {
-    const code = err instanceof CodedError ? err.code : 'INTERNAL_ERROR'
-    request.log.info({ ...line, resourceId: entry.resourceId, outcome: 'failure', code }, 'audit')
-    throw err
-  }
-}
-
-/**
- * Creates a resource with its audit line and answers it: 201 (with its Location when it has a GET
- * route) or 200 for an idempotent replay, with its ETag header.
- */
-export async function sendCreated<R extends { id: string; etag?: string }>(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  entry: { action: string; account: AwsAccount; location?: (id: string) => string },
-  create: () => Promise<{ resource: R; created: boolean }>,
-): Promise<R> {
-  const { resource, created } = await audited(request, entry, create, (result) => result.resource.id)
-  setCreated(reply, created, entry.location?.(resource.id))
+export function sendCreated<R extends { id: string; etag?: string }>(request: FastifyRequest, reply: FastifyReply, result: { resource: R; created: boolean }, location?: (id: string) => string): R {
+  const { resource, created } = result
+  auditResource(request, resource.id)
+  setCreated(reply, created, location?.(resource.id))
   setEtag(reply, resource.etag)
   return resource
 }

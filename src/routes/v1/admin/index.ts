@@ -9,6 +9,7 @@ import { originAccessRoutes } from './origin-access/index.js'
  * configuration; without an AWS account they answer 503 ADMIN_NOT_CONFIGURED once authenticated.
  */
 export async function adminRoutes(app: FastifyInstance) {
+  app.decorateRequest('adminAudit', null)
   // After authentication (onRequest), before the body is validated: no AWS, or an unknown account, is said first.
   app.addHook('preValidation', async (request) => {
     accountOf(app, request)

@@ -34,7 +34,7 @@ import {
   abortOnDisconnect,
   accountOf,
   adminRoute,
-  audited,
+  auditResource,
   callerReferenceOf,
   ifMatchOf,
   pageSchema,
@@ -114,19 +114,22 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
 
   app.post(
     base,
-    adminRoute(app, 'admin:write', {
-      summary: `Create a ${kind.noun.replace('-', ' ')}`,
-      tags,
-      querystring: AccountQuerySchema,
-      headers: CreateHeadersSchema,
-      body: DistributionBodySchema,
-      response: withErrors({ 200: DistributionSchema, 201: DistributionSchema }),
-    }),
+    adminRoute(
+      app,
+      'admin:write',
+      {
+        summary: `Create a ${kind.noun.replace('-', ' ')}`,
+        tags,
+        querystring: AccountQuerySchema,
+        headers: CreateHeadersSchema,
+        body: DistributionBodySchema,
+        response: withErrors({ 200: DistributionSchema, 201: DistributionSchema }),
+      },
+      `${kind.noun}.create`,
+    ),
     async (request, reply) => {
-      const account = accountOf(app, request)
-      return sendCreated(request, reply, { action: `${kind.noun}.create`, account, location: (id) => `/v1/admin/${kind.path}/${id}` }, () =>
-        kind.create(account, request.body, callerReferenceOf(request)),
-      )
+      const created = await kind.create(accountOf(app, request), request.body, callerReferenceOf(request))
+      return sendCreated(request, reply, created, (id) => `/v1/admin/${kind.path}/${id}`)
     },
   )
 
@@ -159,21 +162,22 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
 
   app.patch(
     `${base}/:id`,
-    adminRoute(app, 'admin:write', {
-      summary: `Change some fields of a ${kind.noun.replace('-', ' ')} (the rest is kept)`,
-      tags,
-      params: IdParamsSchema,
-      querystring: AccountQuerySchema,
-      headers: IfMatchHeadersSchema,
-      body: DistributionPatchSchema,
-      response: withErrors({ 200: DistributionSchema }),
-    }),
+    adminRoute(
+      app,
+      'admin:write',
+      {
+        summary: `Change some fields of a ${kind.noun.replace('-', ' ')} (the rest is kept)`,
+        tags,
+        params: IdParamsSchema,
+        querystring: AccountQuerySchema,
+        headers: IfMatchHeadersSchema,
+        body: DistributionPatchSchema,
+        response: withErrors({ 200: DistributionSchema }),
+      },
+      `${kind.noun}.update`,
+    ),
     async (request, reply) => {
-      const account = accountOf(app, request)
-      const { id } = request.params
-      const distribution = await audited(request, { action: `${kind.noun}.update`, account, resourceId: id }, () =>
-        kind.update(account, id, request.body, ifMatchOf(request)),
-      )
+      const distribution = await kind.update(accountOf(app, request), request.params.id, request.body, ifMatchOf(request))
       setEtag(reply, distribution.etag)
       return distribution
     },
@@ -181,19 +185,22 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
 
   app.delete(
     `${base}/:id`,
-    adminRoute(app, 'admin:write', {
-      summary: `Delete a disabled, deployed ${kind.noun.replace('-', ' ')}`,
-      description: 'CloudFront refuses to delete an enabled distribution (409): disable it (PATCH enabled false), wait, then delete.',
-      tags,
-      params: IdParamsSchema,
-      querystring: AccountQuerySchema,
-      headers: IfMatchHeadersSchema,
-      response: withErrors({ 204: Type.Null() }),
-    }),
+    adminRoute(
+      app,
+      'admin:write',
+      {
+        summary: `Delete a disabled, deployed ${kind.noun.replace('-', ' ')}`,
+        description: 'CloudFront refuses to delete an enabled distribution (409): disable it (PATCH enabled false), wait, then delete.',
+        tags,
+        params: IdParamsSchema,
+        querystring: AccountQuerySchema,
+        headers: IfMatchHeadersSchema,
+        response: withErrors({ 204: Type.Null() }),
+      },
+      `${kind.noun}.delete`,
+    ),
     async (request, reply) => {
-      const account = accountOf(app, request)
-      const { id } = request.params
-      await audited(request, { action: `${kind.noun}.delete`, account, resourceId: id }, () => kind.remove(account, id, ifMatchOf(request)))
+      await kind.remove(accountOf(app, request), request.params.id, ifMatchOf(request))
       return reply.status(204).send(null)
     },
   )
@@ -218,6 +225,9 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
     async (request, reply) => {
       const account = accountOf(app, request)
       const options = waitOptionsFor(app, request.body.timeoutSeconds, abortOnDisconnect(reply))
+      // Nothing is sent until CloudFront answers: server.connectionTimeoutSeconds counts from the wait's end.
+      const connectionTimeoutMs = app.config.server.connectionTimeoutSeconds * 1000
+      if (connectionTimeoutMs > 0) reply.raw.setTimeout(options.timeoutMs + connectionTimeoutMs, () => reply.raw.destroy())
       const wait = (onPoll?: WaitOptions['onPoll']) => kind.wait(account, request.params.id, { ...options, onPoll })
       if (request.headers.accept?.includes('text/event-stream')) return streamWait(request, reply, wait)
       const distribution = await wait()
@@ -233,24 +243,24 @@ function registerInvalidationRoutes(fastify: FastifyInstance) {
 
   app.post(
     '/distributions/:id/invalidations',
-    adminRoute(app, 'admin:write', {
-      summary: 'Invalidate cached paths of a distribution',
-      tags,
-      params: IdParamsSchema,
-      querystring: AccountQuerySchema,
-      headers: CreateHeadersSchema,
-      body: InvalidationBodySchema,
-      response: withErrors({ 200: InvalidationSchema, 201: InvalidationSchema }),
-    }),
+    adminRoute(
+      app,
+      'admin:write',
+      {
+        summary: 'Invalidate cached paths of a distribution',
+        tags,
+        params: IdParamsSchema,
+        querystring: AccountQuerySchema,
+        headers: CreateHeadersSchema,
+        body: InvalidationBodySchema,
+        response: withErrors({ 200: InvalidationSchema, 201: InvalidationSchema }),
+      },
+      'invalidation.create',
+    ),
     async (request, reply) => {
-      const account = accountOf(app, request)
       const { id } = request.params
-      const { resource, created } = await audited(
-        request,
-        { action: 'invalidation.create', account, resourceId: id },
-        () => createInvalidation(account, id, request.body.paths, callerReferenceOf(request)),
-        (result) => `${id}/${result.resource.id}`,
-      )
+      const { resource, created } = await createInvalidation(accountOf(app, request), id, request.body.paths, callerReferenceOf(request))
+      auditResource(request, `${id}/${resource.id}`)
       setCreated(reply, created, `/v1/admin/distributions/${id}/invalidations/${resource.id}`)
       return resource
     },

@@ -23,22 +23,24 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
 
   app.post(
     '/public-keys',
-    adminRoute(app, 'admin:write', {
-      summary: "Register a loaded signing key's public key in CloudFront",
-      description: 'Answers CloudFront\'s public key ID. Signed URLs must carry that ID as Key-Pair-Id: name the key file after it (<id>.pem).',
-      tags,
-      querystring: AccountQuerySchema,
-      headers: CreateHeadersSchema,
-      body: PublicKeyBodySchema,
-      response: withErrors({ 200: PublicKeySchema, 201: PublicKeySchema }),
-    }),
+    adminRoute(
+      app,
+      'admin:write',
+      {
+        summary: "Register a loaded signing key's public key in CloudFront",
+        description: 'Answers CloudFront\'s public key ID. Signed URLs must carry that ID as Key-Pair-Id: name the key file after it (<id>.pem).',
+        tags,
+        querystring: AccountQuerySchema,
+        headers: CreateHeadersSchema,
+        body: PublicKeyBodySchema,
+        response: withErrors({ 200: PublicKeySchema, 201: PublicKeySchema }),
+      },
+      'public-key.create',
+    ),
     async (request, reply) => {
-      const account = accountOf(app, request)
       const key = selectKey(app.keyStore, request.body.keyId)
       const input = { name: request.body.name ?? key.id, comment: request.body.comment ?? `cf-signer key ${key.id}`, encodedKey: key.publicKeyPem }
-      const resource = await sendCreated(request, reply, { action: 'public-key.create', account }, () =>
-        createPublicKey(account, input, callerReferenceOf(request)),
-      )
+      const resource = sendCreated(request, reply, await createPublicKey(accountOf(app, request), input, callerReferenceOf(request)))
       request.log.info({ keyId: key.id, publicKeyId: resource.id }, 'public key registered')
       return resource
     },
@@ -57,20 +59,23 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
 
   app.post(
     '/key-groups',
-    adminRoute(app, 'admin:write', {
-      summary: 'Create a key group from public key IDs',
-      description: 'Key groups have no CallerReference: with an Idempotency-Key, a retry that finds the same name with the same keys answers it (200).',
-      tags,
-      querystring: AccountQuerySchema,
-      headers: CreateHeadersSchema,
-      body: KeyGroupBodySchema,
-      response: withErrors({ 200: KeyGroupSchema, 201: KeyGroupSchema }),
-    }),
+    adminRoute(
+      app,
+      'admin:write',
+      {
+        summary: 'Create a key group from public key IDs',
+        description: 'Key groups have no CallerReference: with an Idempotency-Key, a retry that finds the same name with the same keys answers it (200).',
+        tags,
+        querystring: AccountQuerySchema,
+        headers: CreateHeadersSchema,
+        body: KeyGroupBodySchema,
+        response: withErrors({ 200: KeyGroupSchema, 201: KeyGroupSchema }),
+      },
+      'key-group.create',
+    ),
     async (request, reply) => {
-      const account = accountOf(app, request)
-      return sendCreated(request, reply, { action: 'key-group.create', account }, () =>
-        createKeyGroup(account, request.body, hasIdempotencyKey(request)),
-      )
+      const created = await createKeyGroup(accountOf(app, request), request.body, hasIdempotencyKey(request))
+      return sendCreated(request, reply, created)
     },
   )
 

@@ -21,7 +21,6 @@ import {
   ListQuerySchema,
   accountOf,
   adminRoute,
-  audited,
   callerReferenceOf,
   hasIdempotencyKey,
   ifMatchOf,
@@ -50,22 +49,22 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
 
   app.post(
     '/origin-access-identities',
-    adminRoute(app, 'admin:write', {
-      summary: 'Create an origin access identity (answers its ID and S3 canonical user ID)',
-      tags: oaiTags,
-      querystring: AccountQuerySchema,
-      headers: CreateHeadersSchema,
-      body: OriginAccessIdentityBodySchema,
-      response: withErrors({ 200: OriginAccessIdentitySchema, 201: OriginAccessIdentitySchema }),
-    }),
+    adminRoute(
+      app,
+      'admin:write',
+      {
+        summary: 'Create an origin access identity (answers its ID and S3 canonical user ID)',
+        tags: oaiTags,
+        querystring: AccountQuerySchema,
+        headers: CreateHeadersSchema,
+        body: OriginAccessIdentityBodySchema,
+        response: withErrors({ 200: OriginAccessIdentitySchema, 201: OriginAccessIdentitySchema }),
+      },
+      'origin-access-identity.create',
+    ),
     async (request, reply) => {
-      const account = accountOf(app, request)
-      return sendCreated(
-        request,
-        reply,
-        { action: 'origin-access-identity.create', account, location: (id) => `/v1/admin/origin-access-identities/${id}` },
-        () => createOriginAccessIdentity(account, request.body.comment ?? '', callerReferenceOf(request)),
-      )
+      const created = await createOriginAccessIdentity(accountOf(app, request), request.body.comment ?? '', callerReferenceOf(request))
+      return sendCreated(request, reply, created, (id) => `/v1/admin/origin-access-identities/${id}`)
     },
   )
 
@@ -98,65 +97,72 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
 
   app.delete(
     '/origin-access-identities/:id',
-    adminRoute(app, 'admin:write', {
-      summary: 'Delete an origin access identity no distribution uses',
-      tags: oaiTags,
-      params: IdParamsSchema,
-      querystring: AccountQuerySchema,
-      headers: IfMatchHeadersSchema,
-      response: withErrors({ 204: Type.Null() }),
-    }),
+    adminRoute(
+      app,
+      'admin:write',
+      {
+        summary: 'Delete an origin access identity no distribution uses',
+        tags: oaiTags,
+        params: IdParamsSchema,
+        querystring: AccountQuerySchema,
+        headers: IfMatchHeadersSchema,
+        response: withErrors({ 204: Type.Null() }),
+      },
+      'origin-access-identity.delete',
+    ),
     async (request, reply) => {
-      const account = accountOf(app, request)
-      const { id } = request.params
-      await audited(request, { action: 'origin-access-identity.delete', account, resourceId: id }, () =>
-        deleteOriginAccessIdentity(account, id, ifMatchOf(request)),
-      )
+      await deleteOriginAccessIdentity(accountOf(app, request), request.params.id, ifMatchOf(request))
       return reply.status(204).send(null)
     },
   )
 
   app.post(
     '/origin-access-identities/:id/grants',
-    adminRoute(app, 'admin:write', {
-      summary: 'Let an origin access identity read a bucket or prefix',
-      description: 'policy (default) merges one statement into the bucket policy, keeping every other; a second identical grant changes nothing. acl adds READ for the identity to each object under the prefix.',
-      tags: oaiTags,
-      params: IdParamsSchema,
-      querystring: AccountQuerySchema,
-      body: OaiGrantBodySchema,
-      response: withErrors({ 200: GrantSchema }),
-    }),
+    adminRoute(
+      app,
+      'admin:write',
+      {
+        summary: 'Let an origin access identity read a bucket or prefix',
+        description: 'policy (default) merges one statement into the bucket policy, keeping every other; a second identical grant changes nothing. acl adds READ for the identity to each object under the prefix.',
+        tags: oaiTags,
+        params: IdParamsSchema,
+        querystring: AccountQuerySchema,
+        body: OaiGrantBodySchema,
+        response: withErrors({ 200: GrantSchema }),
+      },
+      'origin-access-identity.grant',
+    ),
     async (request) => {
       const account = accountOf(app, request)
       const { id } = request.params
       const { bucket, method = 'policy' } = request.body
       const prefix = keyPrefix(request.body.prefix)
-      return audited(request, { action: 'origin-access-identity.grant', account, resourceId: id }, async () => {
-        const identity = await getOriginAccessIdentity(account, id)
-        return method === 'acl'
-          ? grantByAcl(account, bucket, prefix, id, identity.s3CanonicalUserId)
-          : grantByPolicy(account, bucket, prefix, oaiPrincipal(id, identity.s3CanonicalUserId))
-      })
+      const identity = await getOriginAccessIdentity(account, id)
+      return method === 'acl'
+        ? grantByAcl(account, bucket, prefix, id, identity.s3CanonicalUserId)
+        : grantByPolicy(account, bucket, prefix, oaiPrincipal(id, identity.s3CanonicalUserId))
     },
   )
 
   app.post(
     '/origin-access-controls',
-    adminRoute(app, 'admin:write', {
-      summary: 'Create an origin access control (sigv4)',
-      description: 'OACs have no CallerReference: with an Idempotency-Key, a retry that finds the same name with the same settings answers it (200).',
-      tags: oacTags,
-      querystring: AccountQuerySchema,
-      headers: CreateHeadersSchema,
-      body: OriginAccessControlBodySchema,
-      response: withErrors({ 200: OriginAccessControlSchema, 201: OriginAccessControlSchema }),
-    }),
+    adminRoute(
+      app,
+      'admin:write',
+      {
+        summary: 'Create an origin access control (sigv4)',
+        description: 'OACs have no CallerReference: with an Idempotency-Key, a retry that finds the same name with the same settings answers it (200).',
+        tags: oacTags,
+        querystring: AccountQuerySchema,
+        headers: CreateHeadersSchema,
+        body: OriginAccessControlBodySchema,
+        response: withErrors({ 200: OriginAccessControlSchema, 201: OriginAccessControlSchema }),
+      },
+      'origin-access-control.create',
+    ),
     async (request, reply) => {
-      const account = accountOf(app, request)
-      return sendCreated(request, reply, { action: 'origin-access-control.create', account }, () =>
-        createOriginAccessControl(account, request.body, hasIdempotencyKey(request)),
-      )
+      const created = await createOriginAccessControl(accountOf(app, request), request.body, hasIdempotencyKey(request))
+      return sendCreated(request, reply, created)
     },
   )
 
@@ -173,24 +179,26 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
 
   app.post(
     '/origin-access-controls/:id/grants',
-    adminRoute(app, 'admin:write', {
-      summary: 'Let a distribution read a bucket or prefix through an origin access control',
-      description: 'Merges one statement into the bucket policy: principal cloudfront.amazonaws.com, condition AWS:SourceArn = the distribution; every other statement is kept, a second identical grant changes nothing.',
-      tags: oacTags,
-      params: IdParamsSchema,
-      querystring: AccountQuerySchema,
-      body: OacGrantBodySchema,
-      response: withErrors({ 200: GrantSchema }),
-    }),
+    adminRoute(
+      app,
+      'admin:write',
+      {
+        summary: 'Let a distribution read a bucket or prefix through an origin access control',
+        description: 'Merges one statement into the bucket policy: principal cloudfront.amazonaws.com, condition AWS:SourceArn = the distribution; every other statement is kept, a second identical grant changes nothing.',
+        tags: oacTags,
+        params: IdParamsSchema,
+        querystring: AccountQuerySchema,
+        body: OacGrantBodySchema,
+        response: withErrors({ 200: GrantSchema }),
+      },
+      'origin-access-control.grant',
+    ),
     async (request) => {
       const account = accountOf(app, request)
-      const { id } = request.params
       const { bucket, distributionId } = request.body
-      return audited(request, { action: 'origin-access-control.grant', account, resourceId: id }, async () => {
-        await getOriginAccessControl(account, id)
-        const distribution = await getDistribution(account, distributionId)
-        return grantByPolicy(account, bucket, keyPrefix(request.body.prefix), oacPrincipal(distribution.arn ?? ''))
-      })
+      await getOriginAccessControl(account, request.params.id)
+      const distribution = await getDistribution(account, distributionId)
+      return grantByPolicy(account, bucket, keyPrefix(request.body.prefix), oacPrincipal(distribution.arn ?? ''))
     },
   )
 }
