@@ -1,6 +1,6 @@
 import { appError, CodedError } from '../errors.js'
 import { buildPolicy, hasWildcard, type Policy } from '../signing/policy.js'
-import { appendQuery, canonicalisePathAndQuery, checkRawPath, encodePath, encodeQuery, matchesWildcard, splitUrlPattern } from '../signing/resource.js'
+import { appendQuery, canonicalisePathAndQuery, checkRawPath, checkUrlLength, encodePath, encodeQuery, matchesWildcard, splitUrlPattern } from '../signing/resource.js'
 import {
   checkPathAllowed,
   checkPatternAllowed,
@@ -33,6 +33,7 @@ export function planSignedUrl(request: UrlRequest, ctx: GrantContext): UrlPlan {
   checkPathAllowed(distribution, ctx.caller, rawPath)
   let url = `${scheme}://${host}${path}${query === '' ? '' : `?${query}`}`
   if (request.query !== undefined) url = appendQuery(url, encodeQuery(request.query))
+  checkUrlLength(url)
   const conditions = resolveConditions(request, distribution, ctx)
   if (request.resource === undefined) return { url, policy: buildPolicy(url, conditions), distribution }
 

@@ -87,6 +87,10 @@ export function stripSigningParams(signed: string): string {
  */
 export const MAX_PATTERN_LENGTH = 1024
 export const MAX_PATTERN_WILDCARDS = 16
+/** A run between two `*` that holds a `?` is searched bit-parallel in one 32-bit word. */
+export const MAX_QUESTION_PART_LENGTH = 32
+/** CloudFront refuses longer URLs (its quota "Maximum length of a URL"), so none is signed or matched. */
+export const MAX_URL_LENGTH = 8192
 
 const STAR = 42 // '*'
 const QUESTION = 63 // '?'
@@ -104,6 +108,17 @@ export function checkPatternLimits(pattern: string): void {
   if (wildcards > MAX_PATTERN_WILDCARDS) {
     throw new CodedError('TOO_MANY_WILDCARDS', `a wildcard resource has at most ${MAX_PATTERN_WILDCARDS} "*" and "?" (this one has ${wildcards})`)
   }
+  const firstStar = pattern.indexOf('*')
+  for (let start = firstStar + 1, stop = pattern.indexOf('*', start); firstStar !== -1 && stop !== -1; start = stop + 1, stop = pattern.indexOf('*', start)) {
+    if (stop - start > MAX_QUESTION_PART_LENGTH && pattern.slice(start, stop).includes('?')) {
+      throw new CodedError('RESOURCE_TOO_LONG', `between two "*", a run holding "?" is at most ${MAX_QUESTION_PART_LENGTH} characters (this one has ${stop - start})`)
+    }
+  }
+}
+
+/** Refuses a URL longer than CloudFront serves. */
+export function checkUrlLength(url: string): void {
+  if (url.length > MAX_URL_LENGTH) throw new CodedError('URL_TOO_LONG', `CloudFront serves URLs of at most ${MAX_URL_LENGTH} bytes (this one has ${url.length} before signing)`)
 }
 
 /** CloudFront's resource matching: `*` is any run of characters, `?` exactly one, the rest literal. */
@@ -119,8 +134,9 @@ export function matchesPathPattern(pattern: string, rawPath: string): boolean {
 /**
  * Glob matching without a regular expression or backtracking: the part before the first `*` must
  * start the value, the part after the last `*` must end it, and the parts between are found
- * leftmost-first in order (taking the earliest place for each never loses a match). Each search is
- * one pass over the value, so the cost is O(|pattern| + |value| × ⌈longest part / 32⌉).
+ * leftmost-first in order (taking the earliest place for each never loses a match). Literal parts
+ * are found with Knuth-Morris-Pratt, a part holding `?` (at most 32 characters) with one
+ * bit-parallel pass, so the cost is O(|pattern| + |value|).
  */
 function matchGlob(pattern: string, value: string, questionIsWildcard: boolean): boolean {
   const firstStar = pattern.indexOf('*')
@@ -152,45 +168,59 @@ function matchesAt(pattern: string, start: number, stop: number, value: string, 
   return true
 }
 
-/**
- * The first index at or after `from` where `part` (no `*`) matches and ends before `end`, or -1.
- * Shift-And: bit i of the state says whether part[0..i] ends at the current character, so `?`
- * costs nothing and no character of the value is read twice.
- */
+/** The first index at or after `from` where `part` (no `*`) matches and ends before `end`, or -1. */
 function findPart(part: string, value: string, from: number, end: number, questionIsWildcard: boolean): number {
-  const words = (part.length + 31) >>> 5
-  // Row 0 of `masks` holds the bits of the `?`s (every character matches them); row r > 0 those of
-  // one character of the part besides. `rows` maps a character code to its row.
-  const rows = new Map<number, number>()
-  for (let i = 0; i < part.length; i++) {
-    const c = part.charCodeAt(i)
-    if (!(questionIsWildcard && c === QUESTION) && !rows.has(c)) rows.set(c, rows.size + 1)
+  return questionIsWildcard && part.includes('?') ? findWithQuestions(part, value, from, end) : findLiteral(part, value, from, end)
+}
+
+/** Knuth-Morris-Pratt: linear whatever the input, where the engine's indexOf is not (runs like a…ab…a). */
+function findLiteral(part: string, value: string, from: number, end: number): number {
+  const m = part.length
+  const fallback = new Int32Array(m)
+  for (let i = 1, k = 0; i < m; i++) {
+    while (k > 0 && part.charCodeAt(i) !== part.charCodeAt(k)) k = fallback[k - 1]
+    if (part.charCodeAt(i) === part.charCodeAt(k)) k++
+    fallback[i] = k
   }
-  const masks = new Uint32Array((rows.size + 1) * words)
-  for (let i = 0; i < part.length; i++) {
-    const c = part.charCodeAt(i)
-    const bit = 1 << (i & 31)
-    if (questionIsWildcard && c === QUESTION) {
-      for (let r = 0; r <= rows.size; r++) masks[r * words + (i >>> 5)] |= bit
-    } else {
-      masks[rows.get(c)! * words + (i >>> 5)] |= bit
-    }
-  }
-  const ascii = new Int32Array(128)
-  for (const [c, row] of rows) if (c < 128) ascii[c] = row
-  const state = new Uint32Array(words)
-  const lastWord = (part.length - 1) >>> 5
-  const lastBit = 1 << ((part.length - 1) & 31)
-  for (let v = from; v < end; v++) {
+  for (let v = from, k = 0; v < end; v++) {
     const c = value.charCodeAt(v)
-    const row = (c < 128 ? ascii[c] : rows.get(c) ?? 0) * words
-    let carry = 1
-    for (let w = 0; w < words; w++) {
-      const bits = state[w]
-      state[w] = ((bits << 1) | carry) & masks[row + w]
-      carry = bits >>> 31
+    while (k > 0 && c !== part.charCodeAt(k)) k = fallback[k - 1]
+    if (c === part.charCodeAt(k)) k++
+    if (k === m) return v - m + 1
+  }
+  return -1
+}
+
+/**
+ * A part holding `?`: its first 32 characters are found with Shift-And in one 32-bit word (bit i of
+ * the state says whether part[0..i] ends at the current character), the rest compared in place.
+ * Linear for parts within MAX_QUESTION_PART_LENGTH (= 32, what checkPatternLimits allows); longer
+ * ones still match correctly, at a cost nothing a caller sends can reach.
+ */
+function findWithQuestions(part: string, value: string, from: number, end: number): number {
+  const head = part.length > 32 ? part.slice(0, 32) : part
+  let questions = 0
+  const others = new Map<number, number>()
+  for (let i = 0; i < head.length; i++) {
+    const c = head.charCodeAt(i)
+    if (c === QUESTION) questions |= 1 << i
+    else others.set(c, (others.get(c) ?? 0) | (1 << i))
+  }
+  const ascii = new Int32Array(128).fill(questions)
+  for (const [c, bits] of others) {
+    if (c < 128) ascii[c] |= bits
+    else others.set(c, bits | questions)
+  }
+  const last = 1 << (head.length - 1)
+  const headEnd = end - (part.length - head.length)
+  let state = 0
+  for (let v = from; v < headEnd; v++) {
+    const c = value.charCodeAt(v)
+    state = ((state << 1) | 1) & (c < 128 ? ascii[c] : (others.get(c) ?? questions))
+    if ((state & last) !== 0) {
+      const at = v - head.length + 1
+      if (head === part || matchesAt(part, head.length, part.length, value, v + 1, true)) return at
     }
-    if ((state[lastWord] & lastBit) !== 0) return v - part.length + 1
   }
   return -1
 }

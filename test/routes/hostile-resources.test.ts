@@ -60,6 +60,13 @@ describe('POST /v1/signed-urls: hostile resources', () => {
     )
   })
 
+  it('refuses a URL longer than CloudFront serves (8,192 bytes) before matching it: URL_TOO_LONG', async () => {
+    const query = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`q${i}`, 'a'.repeat(2000)]))
+    await urls({ ...good, query, resource: `/videos/${HOSTILE}` }, 400, 'URL_TOO_LONG')
+    await urls({ ...good, query }, 400, 'URL_TOO_LONG')
+    await expectSigned('/v1/signed-urls', { ...good, query: { q: 'a'.repeat(2000) } })
+  })
+
   it('limits a wildcard resource, as signed, to MAX_PATTERN_LENGTH characters and MAX_PATTERN_WILDCARDS wildcards', async () => {
     // The `?` of the resource is a wildcard: it matches the `?` of the URL.
     const base = `https://${DOMAIN}/videos/intro.mp4?pad=`

@@ -13,6 +13,9 @@ import {
   matchesWildcard,
   MAX_PATTERN_LENGTH,
   MAX_PATTERN_WILDCARDS,
+  MAX_QUESTION_PART_LENGTH,
+  MAX_URL_LENGTH,
+  checkUrlLength,
   splitUrlPattern,
 } from '../../src/signing/resource.js'
 
@@ -93,6 +96,9 @@ describe('matching hostile patterns', () => {
     [`*${'a?'.repeat(7)}${'a'.repeat(1000)}*b`, long, false],
     [`*${'a'.repeat(500)}b${'a'.repeat(500)}*`, `${'a'.repeat(500)}c`.repeat(100), false],
     [`*${'?'.repeat(16)}b`, long, false],
+    // Quadratic for the engine's own string search (indexOf): a long run, one odd character, a long run.
+    [`*${'a'.repeat(480)}b${'a'.repeat(480)}*`, long, false],
+    [`*b${'a'.repeat(960)}*`, long, false],
   ]
 
   it('complete in one pass over the value, whatever the pattern', () => {
@@ -123,6 +129,30 @@ describe('checkPatternLimits', () => {
     assert.throws(() => checkPatternLimits(`/videos/${'a'.repeat(MAX_PATTERN_LENGTH - 8)}*`), { code: 'RESOURCE_TOO_LONG' })
     assert.throws(() => checkPatternLimits(`/videos/${'*a'.repeat(MAX_PATTERN_WILDCARDS + 1)}`), { code: 'TOO_MANY_WILDCARDS' })
     assert.throws(() => checkPatternLimits(`/videos/${'?'.repeat(MAX_PATTERN_WILDCARDS + 1)}`), { code: 'TOO_MANY_WILDCARDS' })
+  })
+
+  it('between two *, a run holding ? is at most MAX_QUESTION_PART_LENGTH characters; literal runs and the ends are not limited', () => {
+    assert.equal(MAX_QUESTION_PART_LENGTH, 32)
+    const run = (length: number) => `seg-?${'a'.repeat(length - 5)}`
+    checkPatternLimits(`/hls/*${run(MAX_QUESTION_PART_LENGTH)}*`)
+    assert.throws(() => checkPatternLimits(`/hls/*${run(MAX_QUESTION_PART_LENGTH + 1)}*`), { code: 'RESOURCE_TOO_LONG' })
+    checkPatternLimits(`/hls/*${'a'.repeat(500)}*`)
+    checkPatternLimits(`/hls/${run(200)}*`)
+    checkPatternLimits(`/hls/*${run(200)}`)
+  })
+
+  it('a ? run longer than 32 characters (never from a caller) still matches correctly', () => {
+    const part = `${'a?'.repeat(20)}b`
+    assert.ok(matchesWildcard(`*${part}*`, `xx${part.replaceAll('?', 'c')}yy`))
+    assert.ok(!matchesWildcard(`*${part}*`, `xx${part.replaceAll('?', 'c').slice(0, -1)}cyy`))
+  })
+})
+
+describe('checkUrlLength', () => {
+  it('takes a URL of up to CloudFront\'s 8,192 bytes and refuses a longer one with URL_TOO_LONG', () => {
+    assert.equal(MAX_URL_LENGTH, 8192)
+    checkUrlLength(`https://d.net/${'a'.repeat(MAX_URL_LENGTH - 14)}`)
+    assert.throws(() => checkUrlLength(`https://d.net/${'a'.repeat(MAX_URL_LENGTH - 13)}`), { code: 'URL_TOO_LONG' })
   })
 })
 
