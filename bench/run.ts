@@ -57,6 +57,22 @@ const serviceConfig = {
 }
 const token = createSigner({ key: JWT_SECRET, algorithm: 'HS256', expiresIn: 3_600_000 })({ sub: 'bench', scope: 'sign' })
 const serviceHeaders = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+// A player's folder-grant token: public like any sign token, and allowed to send wildcard resources.
+const wildcardToken = createSigner({ key: JWT_SECRET, algorithm: 'HS256', expiresIn: 3_600_000 })({ sub: 'hostile', scope: 'sign sign:wildcard' })
+const hostileHeaders = { authorization: `Bearer ${wildcardToken}`, 'content-type': 'application/json' }
+/** One request in ten of the hostile mix. */
+const HOSTILE_SHARE = 0.1
+/**
+ * The costliest wildcard request the limits let through: a URL just under CloudFront's 8,192 bytes
+ * and a 1,000-character pattern whose literal run defeats a naive string search (a…ab…a), scope and
+ * narrowing passed, so the whole URL is matched before the 400 RESOURCE_NOT_COVERING.
+ */
+const HOSTILE_BODY = JSON.stringify({
+  distribution: 'popular',
+  path: `/${'a'.repeat(4000)}`,
+  query: { q1: 'a'.repeat(2000), q2: 'a'.repeat(2000) },
+  resource: `/*${'a'.repeat(480)}b${'a'.repeat(480)}*`,
+})
 
 // ---- servers, each in its own process ----
 
@@ -216,6 +232,42 @@ async function load(scenario: Scenario, limit: { duration: number } | { amount: 
   }
 }
 
+/**
+ * The popular mix at full speed with worst-case wildcard requests alongside, paced at HOSTILE_SHARE
+ * of all requests (from the popular mix's rate alone in the same round). Measures the normal requests.
+ */
+async function loadWithHostile(popular: Scenario, popularAloneRequestsPerSecond: number): Promise<Measurement & { hostileRequests: number; hostileRefused: number }> {
+  const hostileRate = Math.max(1, Math.round((popularAloneRequestsPerSecond * HOSTILE_SHARE) / (1 - HOSTILE_SHARE)))
+  const loadAverage = loadavg()[0]
+  const before = await popular.server.ask<ServerStats>('stats')
+  const [normal, hostile] = await Promise.all([
+    autocannon({ url: popular.server.url, connections: CONNECTIONS, duration: DURATION_SECONDS, requests: [popular.request] }),
+    autocannon({
+      url: popular.server.url,
+      connections: 8,
+      overallRate: hostileRate,
+      duration: DURATION_SECONDS,
+      requests: [{ method: 'POST', path: '/v1/signed-urls', headers: hostileHeaders, body: HOSTILE_BODY }],
+    }),
+  ])
+  const after = await popular.server.ask<ServerStats>('stats')
+  const ok = normal['2xx']
+  return {
+    requestsPerSecond: ok / normal.duration,
+    urlsPerSecond: ok / normal.duration,
+    p50Ms: normal.latency.p50,
+    p99Ms: normal.latency.p99,
+    failed: normal.non2xx + normal.errors,
+    serverCpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, normal.requests.total + hostile.requests.total),
+    cacheHits: (after.cacheHits ?? 0) - (before.cacheHits ?? 0),
+    cacheMisses: (after.cacheMisses ?? 0) - (before.cacheMisses ?? 0),
+    loadAverage,
+    hostileRequests: hostile.requests.total,
+    // Every hostile request must be refused with a code (400), never signed, never a failure.
+    hostileRefused: hostile['4xx'],
+  }
+}
+
 // ---- raw signing speed of this machine: one core, synchronous node:crypto ----
 
 function signaturesPerSecond(signOnce: () => unknown, seconds: number): number {
@@ -285,18 +337,31 @@ async function main() {
   ]
 
   for (const scenario of scenarios) await load(scenario, { duration: WARMUP_SECONDS })
-  const rounds = new Map<string, Measurement[]>(scenarios.map((s) => [s.id, []]))
+  const popularScenario = scenarios.find((s) => s.id === `popular-cached/${DEFAULT_SIGNER_BACKEND}`)!
+  const hostileScenario: Scenario = { ...popularScenario, id: `popular-hostile/${DEFAULT_SIGNER_BACKEND}`, label: `RSA, popular mix + ${HOSTILE_SHARE * 100}% worst-case wildcard requests (normal ones measured)` }
+  const rounds = new Map<string, Measurement[]>([...scenarios, hostileScenario].map((s) => [s.id, []]))
+  const hostileCounts = { requests: 0, refused: 0 }
+  const report = (round: number, id: string, measured: Measurement) =>
+    console.log(
+      `round ${round}/${ROUNDS} ${id.padEnd(24)} ${measured.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${String(measured.p99Ms).padStart(4)} ms` +
+        `  ${measured.serverCpuMicrosPerRequest.toFixed(0).padStart(5)} us CPU/req  load ${measured.loadAverage.toFixed(1)}${measured.failed ? `  FAILED ${measured.failed}` : ''}`,
+    )
   // Rounds interleave the scenarios, so a noisy minute on the shared machine spreads over all of them.
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of scenarios) {
       const measured = await load(scenario, { duration: DURATION_SECONDS })
       rounds.get(scenario.id)!.push(measured)
-      console.log(
-        `round ${round}/${ROUNDS} ${scenario.id.padEnd(24)} ${measured.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${String(measured.p99Ms).padStart(4)} ms` +
-          `  ${measured.serverCpuMicrosPerRequest.toFixed(0).padStart(5)} us CPU/req  load ${measured.loadAverage.toFixed(1)}${measured.failed ? `  FAILED ${measured.failed}` : ''}`,
-      )
+      report(round, scenario.id, measured)
     }
+    // Right after the popular mix alone, against the same service: the two compare within the round.
+    const popularAlone = rounds.get(popularScenario.id)!.at(-1)!
+    const { hostileRequests, hostileRefused, ...measured } = await loadWithHostile(popularScenario, popularAlone.requestsPerSecond)
+    rounds.get(hostileScenario.id)!.push(measured)
+    hostileCounts.requests += hostileRequests
+    hostileCounts.refused += hostileRefused
+    report(round, hostileScenario.id, measured)
   }
+  scenarios.push(hostileScenario)
   await naive.close()
   for (const service of services.values()) await service.close()
 
@@ -385,6 +450,7 @@ async function main() {
   const popular = byId(`popular-cached/${DEFAULT_SIGNER_BACKEND}`)
   const rsaUnique = byId(`rsa-unique/${DEFAULT_SIGNER_BACKEND}`)
   const ecdsaUnique = byId(`ecdsa-unique/${DEFAULT_SIGNER_BACKEND}`)
+  const hostileMix = byId(hostileScenario.id)
   const ratio = (s: { urlsPerSecond: number }) => s.urlsPerSecond / baselineUrls
   const targets = [
     { target: 'RSA unique >= 2.5x baseline', measured: `${ratio(rsaUnique).toFixed(2)}x`, met: ratio(rsaUnique) >= 2.5 },
@@ -397,6 +463,21 @@ async function main() {
     },
     { target: 'p99 < 50 ms at 64 connections, ECDSA', measured: `${ecdsaUnique.p99Ms} ms`, met: ecdsaUnique.p99Ms < 50 },
     { target: 'p99 < 50 ms at 64 connections, popular mix', measured: `${popular.p99Ms} ms`, met: popular.p99Ms < 50 },
+    {
+      target: `popular mix with ${HOSTILE_SHARE * 100}% worst-case wildcard requests: normal p99 < 50 ms`,
+      measured: `${hostileMix.p99Ms} ms`,
+      met: hostileMix.p99Ms < 50,
+    },
+    {
+      target: `popular mix with ${HOSTILE_SHARE * 100}% worst-case wildcard requests: normal throughput >= 80% of the mix alone`,
+      measured: `${((hostileMix.requestsPerSecond / popular.requestsPerSecond) * 100).toFixed(0)}% (medians; per round ${hostileMix.rounds.map((m, i) => `${((m.requestsPerSecond / popular.rounds[i].requestsPerSecond) * 100).toFixed(0)}%`).join(', ')})`,
+      met: hostileMix.requestsPerSecond / popular.requestsPerSecond >= 0.8,
+    },
+    {
+      target: 'every worst-case wildcard request answered 4xx (refused with a code, never signed or failed)',
+      measured: `${hostileCounts.refused} of ${hostileCounts.requests}`,
+      met: hostileCounts.requests > 0 && hostileCounts.refused === hostileCounts.requests,
+    },
     {
       target: `RSS growth over ${MEMORY_REQUESTS} requests <= 50 MB (after a full GC)`,
       measured: `${memory.rssGrowthMb} MB (${memory.rssAfterWarmupFullGcMb} -> ${memory.rssAfterFullGcMb} MB)`,
@@ -436,6 +517,7 @@ async function main() {
         rawSignaturesPerSecond: raw,
         scenarios: rows.map(({ rounds: measured, ...row }) => ({ ...row, rounds: measured })),
         cache: { hitRatio, ...cacheCounts },
+        hostile: { share: HOSTILE_SHARE, body: JSON.parse(HOSTILE_BODY), ...hostileCounts },
         loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
         memory,
         targets,
