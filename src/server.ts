@@ -62,9 +62,10 @@ async function main() {
   closeWithGrace({ delay: graceMs }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error')
     else app.log.info({ signal, drainDelayMs }, 'shutting down')
-    // /readyz answers 503 from now on. On SIGTERM (the platform's stop) the server keeps answering
-    // for the drain delay, while load balancers take the instance out; then it stops accepting
-    // and lets in-flight requests finish.
+    // /readyz answers 503 from now on, and every answer closes its connection (src/plugins/drain.ts).
+    // On SIGTERM (the platform's stop) the server keeps answering for the drain delay, while load
+    // balancers take the instance out; then it stops accepting, closes idle connections, answers
+    // late arrivals 503 SHUTTING_DOWN and lets in-flight requests finish.
     app.draining = true
     if (signal === 'SIGTERM') await sleep(drainDelayMs)
     await app.close()
