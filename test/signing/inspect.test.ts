@@ -1,4 +1,4 @@
-// The inspector judged against the reference vectors (../shared/vectors), whose independent
+// The inspector judged against the reference vectors (test/fixtures/vectors), whose independent
 // verifier recorded what CloudFront decides at given times and addresses, and against hand-made
 // requests for every denial reason.
 import { describe, it, after } from 'node:test'

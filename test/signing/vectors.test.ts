@@ -1,4 +1,4 @@
-// Every reference vector in ../shared/vectors, reproduced through the real HTTP route: for a canned
+// Every reference vector in test/fixtures/vectors, reproduced through the real HTTP route: for a canned
 // policy the same resource, Expires, Key-Pair-Id and Signature; for a custom one the same policy
 // (and, for RSA, the same signature); ECDSA outputs are verified, not compared.
 import { describe, it } from 'node:test'
@@ -60,7 +60,7 @@ function params(signed: string): URLSearchParams {
   return new URLSearchParams(signed.slice(signed.indexOf('?') + 1))
 }
 
-describe('reference vectors (../shared/vectors)', () => {
+describe('reference vectors (test/fixtures/vectors)', () => {
   const urlVectors = [...file.vectors, ...file.single_signer].filter((v) => v.kind === 'url')
   assert.ok(urlVectors.length > 100, 'the vector file holds the expected cases')
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** `../shared/vectors/`: the published test keys and the reference signers' outputs. */
-export const VECTORS_DIR = fileURLToPath(new URL('../../../shared/vectors/', import.meta.url))
+/** `test/fixtures/vectors/`: the published test keys and the reference signers' outputs (a copy of ../shared/vectors that .ci/run keeps in step). */
+export const VECTORS_DIR = fileURLToPath(new URL('../fixtures/vectors/', import.meta.url))
 
 export const RSA_KEY_ID = 'K2JCJMDEHXQW5F'
 export const LEGACY_KEY_ID = 'APKAEIBAERJR2EXAMPLE'
