@@ -1,7 +1,7 @@
 import { createSigner } from 'fast-jwt'
 import { Value } from '@sinclair/typebox/value'
 import { AwsSchema, type Config } from './config/schema.js'
-import { SCOPES } from './grants/caller.js'
+import { SCOPES } from './auth/caller.js'
 
 export interface TokenOptions {
   sub: string

@@ -2,7 +2,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront'
 import { S3Client } from '@aws-sdk/client-s3'
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import type { AwsAccountConfig, AwsConfig } from '../config/schema.js'
-import { appError } from '../errors.js'
+import { appError } from '../http/errors.js'
 import { translateAwsError } from './errors.js'
 
 /** Fixed credentials: only the local emulator's dummy ones (development, tests), never real ones. */

@@ -1,5 +1,5 @@
-// Giving CloudFront read access to a private bucket: a statement merged into the bucket policy, or
-// (legacy, OAI only) a READ grant in each object's ACL.
+// Bucket access: letting CloudFront read a private bucket, by a statement merged into the bucket
+// policy, or (legacy, OAI only) a READ entry in each object's ACL.
 import { createHash } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import {
@@ -8,9 +8,9 @@ import {
   ListObjectsV2Command,
   PutBucketPolicyCommand,
   PutObjectAclCommand,
-  type Grant,
+  type Grant as AclEntry,
 } from '@aws-sdk/client-s3'
-import { appError } from '../errors.js'
+import { appError } from '../http/errors.js'
 import type { AwsAccount } from './accounts.js'
 import { codeOf } from './errors.js'
 
@@ -39,7 +39,7 @@ export interface ReadPrincipal {
   label: string
 }
 
-export interface GrantResult {
+export interface BucketAccessResult {
   bucket: string
   prefix: string
   method: 'policy' | 'acl'
@@ -96,7 +96,7 @@ export function objectResource(bucket: string, prefix: string): string {
   return `arn:aws:s3:::${bucket}/${prefix}*`
 }
 
-function grantsRead(statement: PolicyStatement, reader: ReadPrincipal, resource: string): boolean {
+function allowsRead(statement: PolicyStatement, reader: ReadPrincipal, resource: string): boolean {
   if (statement.Effect !== 'Allow' || 'NotPrincipal' in statement || 'NotAction' in statement || 'NotResource' in statement) return false
   const actions = valuesOf(statement.Action).map((a) => a.toLowerCase())
   return (
@@ -109,7 +109,7 @@ function grantsRead(statement: PolicyStatement, reader: ReadPrincipal, resource:
 
 /**
  * Merges one read statement into a bucket policy (JSON text, or undefined when the bucket has
- * none). Every other statement is kept as it is; a statement that already grants the same read
+ * none). Every other statement is kept as it is; a statement that already allows the same read
  * makes this a no-op (`policy` undefined).
  */
 export function mergeReadStatement(current: string | undefined, reader: ReadPrincipal, resource: string): { policy?: string; statementId: string } {
@@ -120,7 +120,7 @@ export function mergeReadStatement(current: string | undefined, reader: ReadPrin
     throw appError('UPSTREAM_ERROR', 'the bucket policy S3 returned is not JSON; it was left untouched')
   }
   const statements = document.Statement === undefined ? [] : Array.isArray(document.Statement) ? document.Statement : [document.Statement]
-  const existing = statements.find((statement) => grantsRead(statement, reader, resource))
+  const existing = statements.find((statement) => allowsRead(statement, reader, resource))
   if (existing !== undefined) return { statementId: existing.Sid ?? '' }
   const base = `CfSignerRead${createHash('sha256').update(`${reader.label}\n${resource}`).digest('hex').slice(0, 12)}`
   const taken = new Set(statements.map((s) => s.Sid))
@@ -147,30 +147,30 @@ async function readBucketPolicy(account: AwsAccount, bucket: string): Promise<st
 }
 
 /**
- * Grants read on `bucket/prefix*` through the bucket policy. S3 has no conditional write for
+ * Allows reading `bucket/prefix*` through the bucket policy. S3 has no conditional write for
  * policies: a concurrent edit by someone else between the read and the write can be lost.
  */
-export async function grantByPolicy(account: AwsAccount, bucket: string, prefix: string, reader: ReadPrincipal): Promise<GrantResult> {
+export async function allowByBucketPolicy(account: AwsAccount, bucket: string, prefix: string, reader: ReadPrincipal): Promise<BucketAccessResult> {
   const resource = objectResource(bucket, prefix)
   const { policy, statementId } = mergeReadStatement(await readBucketPolicy(account, bucket), reader, resource)
   if (policy !== undefined) await account.s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }))
   return { bucket, prefix, method: 'policy', principal: reader.label, changed: policy !== undefined, resource, statementId }
 }
 
-function grantsCanonicalRead(grant: Grant, canonicalUserId: string): boolean {
-  return grant.Grantee?.Type === 'CanonicalUser' && grant.Grantee.ID === canonicalUserId && (grant.Permission === 'READ' || grant.Permission === 'FULL_CONTROL')
+function allowsCanonicalRead(entry: AclEntry, canonicalUserId: string): boolean {
+  return entry.Grantee?.Type === 'CanonicalUser' && entry.Grantee.ID === canonicalUserId && (entry.Permission === 'READ' || entry.Permission === 'FULL_CONTROL')
 }
 
-/** Adds READ for the canonical user to one object's ACL, keeping its owner and other grants. */
-async function grantObjectRead(account: AwsAccount, bucket: string, key: string, canonicalUserId: string): Promise<boolean> {
+/** Adds READ for the canonical user to one object's ACL, keeping its owner and other entries. */
+async function allowObjectRead(account: AwsAccount, bucket: string, key: string, canonicalUserId: string): Promise<boolean> {
   const acl = await account.s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: key }))
-  const grants = acl.Grants ?? []
-  if (grants.some((grant) => grantsCanonicalRead(grant, canonicalUserId))) return false
+  const entries = acl.Grants ?? []
+  if (entries.some((entry) => allowsCanonicalRead(entry, canonicalUserId))) return false
   await account.s3.send(
     new PutObjectAclCommand({
       Bucket: bucket,
       Key: key,
-      AccessControlPolicy: { Owner: acl.Owner, Grants: [...grants, { Grantee: { Type: 'CanonicalUser', ID: canonicalUserId }, Permission: 'READ' }] },
+      AccessControlPolicy: { Owner: acl.Owner, Grants: [...entries, { Grantee: { Type: 'CanonicalUser', ID: canonicalUserId }, Permission: 'READ' }] },
     }),
   )
   return true
@@ -181,7 +181,7 @@ async function grantObjectRead(account: AwsAccount, bucket: string, key: string,
  * tools did. Objects added later are not covered; buckets that enforce bucket-owner object ownership
  * refuse ACLs (AccessControlListNotSupported).
  */
-export async function grantByAcl(account: AwsAccount, bucket: string, prefix: string, oaiId: string, canonicalUserId: string): Promise<GrantResult> {
+export async function allowByObjectAcl(account: AwsAccount, bucket: string, prefix: string, oaiId: string, canonicalUserId: string): Promise<BucketAccessResult> {
   let objects = 0
   let objectsChanged = 0
   let token: string | undefined
@@ -189,7 +189,7 @@ export async function grantByAcl(account: AwsAccount, bucket: string, prefix: st
     const page = await account.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token }))
     const keys = (page.Contents ?? []).flatMap((object) => (object.Key !== undefined ? [object.Key] : []))
     for (let i = 0; i < keys.length; i += ACL_CONCURRENCY) {
-      const changed = await Promise.all(keys.slice(i, i + ACL_CONCURRENCY).map((key) => grantObjectRead(account, bucket, key, canonicalUserId)))
+      const changed = await Promise.all(keys.slice(i, i + ACL_CONCURRENCY).map((key) => allowObjectRead(account, bucket, key, canonicalUserId)))
       objectsChanged += changed.filter(Boolean).length
     }
     objects += keys.length

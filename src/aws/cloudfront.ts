@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isDeepStrictEqual } from 'node:util'
-import { appError } from '../errors.js'
+import { appError } from '../http/errors.js'
 import { codeOf, isTransient } from './errors.js'
 
 /** How many times an update re-reads the config when someone else changed it meanwhile. */

@@ -14,7 +14,7 @@ import {
   type Origin,
 } from '@aws-sdk/client-cloudfront'
 import { isDeepStrictEqual } from 'node:util'
-import { appError } from '../errors.js'
+import { appError } from '../http/errors.js'
 import type { AwsAccount } from './accounts.js'
 import {
   isoOf,

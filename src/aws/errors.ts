@@ -1,4 +1,4 @@
-import { CodedError, appError } from '../errors.js'
+import { CodedError, appError } from '../http/errors.js'
 
 /** Seconds a throttled caller is told to wait when AWS does not say. */
 export const THROTTLE_RETRY_AFTER_SECONDS = 1

@@ -8,7 +8,7 @@ import { createCloudFrontService } from './cloudfront.js'
 import { ApiError } from './errors.js'
 import type { Reply, Service } from './routing.js'
 import { createS3Service } from './s3.js'
-import { createState, type Grant, toIso } from './state.js'
+import { createState, type AclEntry, toIso } from './state.js'
 import { API_PREFIX } from './wire.js'
 
 export interface CloudFrontEmulatorOptions {
@@ -209,7 +209,7 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
       const policy = state.buckets.get(bucket)?.policy
       return policy === undefined ? undefined : JSON.parse(policy)
     },
-    getObjectAcl(bucket: string, key: string): readonly Grant[] | undefined {
+    getObjectAcl(bucket: string, key: string): readonly AclEntry[] | undefined {
       return state.buckets.get(bucket)?.objects.get(key)?.acl
     },
   }

@@ -1,4 +1,4 @@
-// Path-style S3, only what granting CloudFront read access needs: buckets, objects, bucket policies, object ACLs.
+// Path-style S3, only what bucket access for CloudFront needs: buckets, objects, bucket policies, object ACLs.
 import { createHash, randomBytes } from 'node:crypto'
 import { ApiError } from './errors.js'
 import { header, type EmulatorRequest, type Reply, type Service } from './routing.js'
@@ -6,7 +6,7 @@ import {
   ACCOUNT_ID,
   type Bucket,
   type EmulatorState,
-  type Grant,
+  type AclEntry,
   OWNER_CANONICAL_ID,
   OWNER_DISPLAY_NAME,
   type StoredObject,
@@ -27,21 +27,21 @@ const OAI_ARN_PREFIX = 'arn:aws:iam::cloudfront:user/CloudFront Origin Access Id
 /** Query parameters that select a different operation on the same path. */
 const SUBRESOURCES = ['policy', 'acl', 'ownershipControls', 'list-type']
 
-const OWNER_FULL_CONTROL: Grant = { grantee: { type: 'CanonicalUser', id: OWNER_CANONICAL_ID }, permission: 'FULL_CONTROL' }
-const groupGrant = (uriIndex: number, permission: string): Grant => ({
+const OWNER_FULL_CONTROL: AclEntry = { grantee: { type: 'CanonicalUser', id: OWNER_CANONICAL_ID }, permission: 'FULL_CONTROL' }
+const groupEntry = (uriIndex: number, permission: string): AclEntry => ({
   grantee: { type: 'Group', uri: GROUP_URIS[uriIndex] ?? '' },
   permission,
 })
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#canned-acl
-const CANNED_ACLS: Record<string, Grant[]> = {
+const CANNED_ACLS: Record<string, AclEntry[]> = {
   private: [OWNER_FULL_CONTROL],
-  'public-read': [OWNER_FULL_CONTROL, groupGrant(0, 'READ')],
-  'public-read-write': [OWNER_FULL_CONTROL, groupGrant(0, 'READ'), groupGrant(0, 'WRITE')],
-  'authenticated-read': [OWNER_FULL_CONTROL, groupGrant(1, 'READ')],
+  'public-read': [OWNER_FULL_CONTROL, groupEntry(0, 'READ')],
+  'public-read-write': [OWNER_FULL_CONTROL, groupEntry(0, 'READ'), groupEntry(0, 'WRITE')],
+  'authenticated-read': [OWNER_FULL_CONTROL, groupEntry(1, 'READ')],
   'bucket-owner-read': [OWNER_FULL_CONTROL],
   'bucket-owner-full-control': [OWNER_FULL_CONTROL],
 }
-const GRANT_HEADERS: Record<string, string> = {
+const ACL_HEADERS: Record<string, string> = {
   'x-amz-grant-full-control': 'FULL_CONTROL',
   'x-amz-grant-read': 'READ',
   'x-amz-grant-read-acp': 'READ_ACP',
@@ -73,8 +73,8 @@ export function createS3Service(state: EmulatorState): Service {
   const isKnownCanonicalUser = (id: string) =>
     id === OWNER_CANONICAL_ID || state.originAccessIdentities.values().some((oai) => oai.s3CanonicalUserId === id)
 
-  function checkAcl(bucket: Bucket, grants: Grant[]): void {
-    for (const { grantee, permission } of grants) {
+  function checkAcl(bucket: Bucket, entries: AclEntry[]): void {
+    for (const { grantee, permission } of entries) {
       if (!PERMISSIONS.includes(permission)) throw malformedAcl()
       if (grantee.type === 'CanonicalUser' && !isKnownCanonicalUser(grantee.id)) {
         throw new ApiError('InvalidArgument', 400, 'Invalid id', { ArgumentName: 'CanonicalUser/ID', ArgumentValue: grantee.id })
@@ -84,7 +84,7 @@ export function createS3Service(state: EmulatorState): Service {
       }
     }
     // Buckets default to BucketOwnerEnforced since April 2023: ACLs other than the owner's are refused.
-    const ownerOnly = grants.length === 1 && grants[0]?.permission === 'FULL_CONTROL' && isOwner(grants[0])
+    const ownerOnly = entries.length === 1 && entries[0]?.permission === 'FULL_CONTROL' && isOwner(entries[0])
     if (bucket.objectOwnership === 'BucketOwnerEnforced' && !ownerOnly) {
       throw new ApiError('AccessControlListNotSupported', 400, 'The bucket does not allow ACLs', { BucketName: bucket.name })
     }
@@ -193,7 +193,7 @@ export function createS3Service(state: EmulatorState): Service {
       handle: (request) =>
         s3Xml('AccessControlPolicy', {
           Owner: { ID: OWNER_CANONICAL_ID, DisplayName: OWNER_DISPLAY_NAME },
-          AccessControlList: { Grant: objectOf(request).acl.map(renderGrant) },
+          AccessControlList: { Grant: objectOf(request).acl.map(renderAclEntry) },
         }),
     },
     {
@@ -207,9 +207,9 @@ export function createS3Service(state: EmulatorState): Service {
         if (fromHeaders !== undefined && request.body.length > 0) {
           throw new ApiError('UnexpectedContent', 400, 'This request does not support content')
         }
-        const grants = fromHeaders ?? readAclBody(request.body)
-        checkAcl(bucketOf(request), grants)
-        object.acl = grants
+        const entries = fromHeaders ?? readAclBody(request.body)
+        checkAcl(bucketOf(request), entries)
+        object.acl = entries
         return { status: 200 }
       },
     },
@@ -252,8 +252,8 @@ function malformedAcl(): ApiError {
   return new ApiError('MalformedACLError', 400, 'The XML you provided was not well-formed or did not validate against our published schema')
 }
 
-function isOwner(grant: Grant): boolean {
-  return grant.grantee.type === 'CanonicalUser' && grant.grantee.id === OWNER_CANONICAL_ID
+function isOwner(entry: AclEntry): boolean {
+  return entry.grantee.type === 'CanonicalUser' && entry.grantee.id === OWNER_CANONICAL_ID
 }
 
 function readObjectOwnership(value: string): string {
@@ -261,7 +261,7 @@ function readObjectOwnership(value: string): string {
   return value
 }
 
-function renderGrant({ grantee, permission }: Grant): Record<string, unknown> {
+function renderAclEntry({ grantee, permission }: AclEntry): Record<string, unknown> {
   const identity = grantee.type === 'CanonicalUser'
     ? { ID: grantee.id, ...(grantee.id === OWNER_CANONICAL_ID && { DisplayName: OWNER_DISPLAY_NAME }) }
     : { URI: grantee.uri }
@@ -269,21 +269,21 @@ function renderGrant({ grantee, permission }: Grant): Record<string, unknown> {
 }
 
 /** `x-amz-acl` or `x-amz-grant-*` headers; undefined when the request has neither. */
-function readAclHeaders(request: EmulatorRequest): Grant[] | undefined {
+function readAclHeaders(request: EmulatorRequest): AclEntry[] | undefined {
   const canned = header(request, 'x-amz-acl')
-  const grants = Object.entries(GRANT_HEADERS).flatMap(([name, permission]) =>
+  const entries = Object.entries(ACL_HEADERS).flatMap(([name, permission]) =>
     readGranteeList(header(request, name)).map((grantee) => ({ grantee, permission })))
-  if (canned !== undefined && grants.length > 0) {
+  if (canned !== undefined && entries.length > 0) {
     throw new ApiError('InvalidRequest', 400, 'Specifying both Canned ACLs and Header Grants is not allowed')
   }
-  if (canned === undefined) return grants.length > 0 ? grants : undefined
+  if (canned === undefined) return entries.length > 0 ? entries : undefined
   const acl = CANNED_ACLS[canned]
   if (acl === undefined) throw new ApiError('InvalidArgument', 400, `Invalid canned ACL: ${canned}`)
   return acl
 }
 
 // `id="…", uri="…"`: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectAcl.html
-function readGranteeList(value: string | undefined): Grant['grantee'][] {
+function readGranteeList(value: string | undefined): AclEntry['grantee'][] {
   if (value === undefined || value.trim() === '') return []
   return value.split(',').map((part) => {
     const match = /^\s*(id|uri|emailAddress)\s*=\s*"?([^"]*)"?\s*$/.exec(part)
@@ -294,16 +294,16 @@ function readGranteeList(value: string | undefined): Grant['grantee'][] {
   })
 }
 
-function readAclBody(body: Buffer): Grant[] {
+function readAclBody(body: Buffer): AclEntry[] {
   const document = readXml(body.toString('utf8'), ['AccessControlList'])
   if (document === undefined || document.root !== 'AccessControlPolicy' || !isNode(document.value)) throw malformedAcl()
   const list = document.value.AccessControlList
-  const grants = isNode(list) && Array.isArray(list.Grant) ? list.Grant : []
-  return grants.map((grant): Grant => {
-    if (!isNode(grant) || !isNode(grant.Grantee)) throw malformedAcl()
-    const { Grantee: grantee, Permission: permission } = grant
+  const entries = isNode(list) && Array.isArray(list.Grant) ? list.Grant : []
+  return entries.map((entry): AclEntry => {
+    if (!isNode(entry) || !isNode(entry.Grantee)) throw malformedAcl()
+    const { Grantee: grantee, Permission: permission } = entry
     const type = grantee['@type']
-    const identity: Grant['grantee'] = type === 'CanonicalUser'
+    const identity: AclEntry['grantee'] = type === 'CanonicalUser'
       ? { type, id: String(grantee.ID ?? '') }
       : type === 'Group' ? { type, uri: String(grantee.URI ?? '') } : unresolvable(String(type))
     return { grantee: identity, permission: String(permission ?? '') }
@@ -362,7 +362,7 @@ function listObjects(bucket: Bucket, query: URLSearchParams): Reply {
 }
 
 /**
- * Validates a bucket policy the way S3 does for what grants use: JSON, Effect, resources inside the
+ * Validates a bucket policy the way S3 does for what bucket access uses: JSON, Effect, resources inside the
  * bucket, and principals that exist. CanonicalUser principals come back in their ARN form.
  */
 function normalizePolicy(text: string, bucketName: string, state: EmulatorState): string {

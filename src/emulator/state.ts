@@ -25,7 +25,7 @@ export interface StoredInvalidation {
   createdAt: number
 }
 
-export interface Grant {
+export interface AclEntry {
   grantee: { type: 'CanonicalUser'; id: string } | { type: 'Group'; uri: string }
   permission: string
 }
@@ -35,7 +35,7 @@ export interface StoredObject {
   etag: string
   contentType: string
   lastModified: number
-  acl: Grant[]
+  acl: AclEntry[]
 }
 
 export interface Bucket {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { mergeReadStatement, oacPrincipal, oaiArn, oaiPrincipal, objectResource } from '../../src/aws/grants.js'
+import { mergeReadStatement, oacPrincipal, oaiArn, oaiPrincipal, objectResource } from '../../src/aws/bucket-access.js'
 
 const OAI = oaiPrincipal('E74FTE3AJFJ256A', 'a'.repeat(64))
 const RESOURCE = objectResource('mybucket', 'videos/')

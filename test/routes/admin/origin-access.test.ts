@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
 import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, type ObjectOwnership } from '@aws-sdk/client-s3'
-import { oaiArn } from '../../../src/aws/grants.js'
+import { oaiArn } from '../../../src/aws/bucket-access.js'
 import { READ, S3_ORIGIN, adminApp, call, s3Client } from './helpers.js'
 
 const BUCKET = 'media-bucket'

@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import { Type, type TSchema } from '@sinclair/typebox'
 import type { AwsAccount } from '../../../aws/accounts.js'
 import { callerReferenceFor, type WaitOptions } from '../../../aws/cloudfront.js'
-import { appError } from '../../../errors.js'
+import { appError } from '../../../http/errors.js'
 import { toErrorResponse } from '../../../plugins/errors.js'
 
 declare module 'fastify' {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { createKeyGroup, createPublicKey, listKeyGroups, listPublicKeys } from '../../../../aws/key-groups.js'
-import { selectKey } from '../../../../grants/resolve.js'
+import { selectKey } from '../../../../keys/select.js'
 import { withErrors } from '../../../../plugins/errors.js'
 import {
   AccountQuerySchema,

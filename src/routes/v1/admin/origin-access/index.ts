@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { getDistribution } from '../../../../aws/distributions.js'
-import { grantByAcl, grantByPolicy, oacPrincipal, oaiPrincipal } from '../../../../aws/grants.js'
+import { allowByBucketPolicy, allowByObjectAcl, oacPrincipal, oaiPrincipal } from '../../../../aws/bucket-access.js'
 import {
   createOriginAccessControl,
   createOriginAccessIdentity,
@@ -29,9 +29,9 @@ import {
   setEtag,
 } from '../common.js'
 import {
-  GrantSchema,
-  OacGrantBodySchema,
-  OaiGrantBodySchema,
+  BucketAccessSchema,
+  OacBucketAccessBodySchema,
+  OaiBucketAccessBodySchema,
   OriginAccessControlBodySchema,
   OriginAccessControlSchema,
   OriginAccessIdentityBodySchema,
@@ -41,7 +41,7 @@ import {
 /** S3 keys have no leading slash; operators often type one. */
 const keyPrefix = (prefix: string | undefined) => (prefix ?? '').replace(/^\/+/, '')
 
-/** Origin access identities (create, get, list, delete, grant) and origin access controls (create, list, grant). */
+/** Origin access identities (create, get, list, delete, bucket access) and origin access controls (create, list, bucket access). */
 export async function originAccessRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const oaiTags = ['admin: origin access identities']
@@ -127,8 +127,8 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
         tags: oaiTags,
         params: IdParamsSchema,
         querystring: AccountQuerySchema,
-        body: OaiGrantBodySchema,
-        response: withErrors({ 200: GrantSchema }),
+        body: OaiBucketAccessBodySchema,
+        response: withErrors({ 200: BucketAccessSchema }),
       },
       'origin-access-identity.grant',
     ),
@@ -139,8 +139,8 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       const prefix = keyPrefix(request.body.prefix)
       const identity = await getOriginAccessIdentity(account, id)
       return method === 'acl'
-        ? grantByAcl(account, bucket, prefix, id, identity.s3CanonicalUserId)
-        : grantByPolicy(account, bucket, prefix, oaiPrincipal(id, identity.s3CanonicalUserId))
+        ? allowByObjectAcl(account, bucket, prefix, id, identity.s3CanonicalUserId)
+        : allowByBucketPolicy(account, bucket, prefix, oaiPrincipal(id, identity.s3CanonicalUserId))
     },
   )
 
@@ -188,8 +188,8 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
         tags: oacTags,
         params: IdParamsSchema,
         querystring: AccountQuerySchema,
-        body: OacGrantBodySchema,
-        response: withErrors({ 200: GrantSchema }),
+        body: OacBucketAccessBodySchema,
+        response: withErrors({ 200: BucketAccessSchema }),
       },
       'origin-access-control.grant',
     ),
@@ -198,7 +198,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       const { bucket, distributionId } = request.body
       await getOriginAccessControl(account, request.params.id)
       const distribution = await getDistribution(account, distributionId)
-      return grantByPolicy(account, bucket, keyPrefix(request.body.prefix), oacPrincipal(distribution.arn ?? ''))
+      return allowByBucketPolicy(account, bucket, keyPrefix(request.body.prefix), oacPrincipal(distribution.arn ?? ''))
     },
   )
 }

@@ -44,7 +44,7 @@ export const OriginAccessControlSchema = Type.Object(
 const Bucket = Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' })
 const Prefix = Type.String({ maxLength: 1024, description: 'Key prefix (a leading / is dropped); "" (default) for the whole bucket' })
 
-export const OaiGrantBodySchema = Type.Object(
+export const OaiBucketAccessBodySchema = Type.Object(
   {
     bucket: Bucket,
     prefix: Type.Optional(Prefix),
@@ -56,9 +56,9 @@ export const OaiGrantBodySchema = Type.Object(
   },
   { additionalProperties: false },
 )
-export type OaiGrantBody = Static<typeof OaiGrantBodySchema>
+export type OaiBucketAccessBody = Static<typeof OaiBucketAccessBodySchema>
 
-export const OacGrantBodySchema = Type.Object(
+export const OacBucketAccessBodySchema = Type.Object(
   {
     bucket: Bucket,
     prefix: Type.Optional(Prefix),
@@ -67,7 +67,8 @@ export const OacGrantBodySchema = Type.Object(
   { additionalProperties: false },
 )
 
-export const GrantSchema = Type.Object(
+// Bucket access; its OpenAPI title 'Grant' (like the /grants routes) is a shipped contract, kept.
+export const BucketAccessSchema = Type.Object(
   {
     bucket: Type.String(),
     prefix: Type.String(),
