@@ -2,7 +2,7 @@
 // Prints a token signed with the configured HS256 secret (CONFIG_FILE, or the development defaults).
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config/load.js'
-import { createToken } from '../src/dev.js'
+import { createToken } from '../src/dev/tokens.js'
 
 const list = (text: string | undefined) => text?.split(',').map((s) => s.trim()).filter(Boolean)
 try {

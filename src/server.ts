@@ -3,8 +3,10 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import type { Config } from './config/schema.js'
-import type { CloudFrontEmulator } from './emulator/index.js'
-import { EMULATOR_CREDENTIALS, createDevToken, developmentBanner, withLocalCloudFront } from './dev.js'
+import type { CloudFrontEmulator } from './dev/emulator/index.js'
+import { developmentBanner } from './dev/banner.js'
+import { EMULATOR_CREDENTIALS, withLocalCloudFront } from './dev/defaults.js'
+import { createDevToken } from './dev/tokens.js'
 
 // How long a change stays InProgress on the development emulator: long enough to see the wait route work.
 const DEV_DEPLOY_SECONDS = 5
@@ -32,7 +34,7 @@ async function main() {
   // process, with dummy credentials. Production reaches an emulator only through a configured endpoint.
   let emulator: CloudFrontEmulator | undefined
   if (!production && config.aws === undefined) {
-    const { createCloudFrontEmulator } = await import('./emulator/index.js')
+    const { createCloudFrontEmulator } = await import('./dev/emulator/index.js')
     emulator = createCloudFrontEmulator({ deploySeconds: DEV_DEPLOY_SECONDS })
     config = withLocalCloudFront(config, await emulator.listen({ host: '127.0.0.1', port: 0 }))
   }

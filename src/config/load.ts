@@ -1,9 +1,10 @@
-import { generateKeyPairSync, randomBytes, createPublicKey } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { createPublicKey } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Value } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml'
+import { ensureDevelopmentMaterial } from '../dev/defaults.js'
 import { ConfigSchema, DistributionSchema, type Config, type ConfigInput } from './schema.js'
 
 export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
@@ -179,22 +180,6 @@ function checkDistributions(input: ConfigInput, problems: string[]): void {
       }
     }
   }
-}
-
-/** Creates (once) and reuses a development key pair and JWT secret. */
-function ensureDevelopmentMaterial(devDir: string): { keysDir: string; keyId: string; jwtSecret: string } {
-  const keysDir = join(devDir, 'keys')
-  mkdirSync(keysDir, { recursive: true, mode: 0o700 })
-  let keyFile = readdirSync(keysDir).find((name) => name.endsWith('.pem'))
-  if (keyFile === undefined) {
-    const keyId = `KDEV${randomBytes(8).toString('hex').toUpperCase().slice(0, 10)}`
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-    keyFile = `${keyId}.pem`
-    writeFileSync(join(keysDir, keyFile), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
-  }
-  const secretFile = join(devDir, 'jwt-secret')
-  if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('base64url'), { mode: 0o600 })
-  return { keysDir, keyId: keyFile.replace(/\.pem$/, ''), jwtSecret: readFileSync(secretFile, 'utf8').trim() }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -42,7 +42,7 @@ async function awsJson(endpoint: string, args: string[]): Promise<any> {
 }
 
 async function startEmulatorProcess(): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/cli.ts', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/emulator/cli.ts', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
   let output = ''
   for await (const chunk of child.stdout!) {
     output += String(chunk)

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { after, before } from 'node:test'
 import { CloudFrontClient, type DistributionConfig } from '@aws-sdk/client-cloudfront'
 import { S3Client } from '@aws-sdk/client-s3'
-import { createCloudFrontEmulator, type CloudFrontEmulator, type CloudFrontEmulatorOptions } from '../../src/emulator/index.js'
+import { createCloudFrontEmulator, type CloudFrontEmulator, type CloudFrontEmulatorOptions } from '../../src/dev/emulator/index.js'
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
 

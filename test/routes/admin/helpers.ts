@@ -2,7 +2,7 @@ import type { TestContext } from 'node:test'
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront'
 import { S3Client } from '@aws-sdk/client-s3'
 import type { FastifyInstance } from 'fastify'
-import { createCloudFrontEmulator, type CloudFrontEmulator, type CloudFrontEmulatorOptions } from '../../../src/emulator/index.js'
+import { createCloudFrontEmulator, type CloudFrontEmulator, type CloudFrontEmulatorOptions } from '../../../src/dev/emulator/index.js'
 import { build, captureLogs } from '../../support/build.js'
 import { bearer, makeToken } from '../../support/tokens.js'
 

@@ -11,7 +11,8 @@ import {
 import { matchRoute, type EmulatorRequest, type Reply, type Route, type Service } from './routing.js'
 import { ACCOUNT_ID, newEtag, type EmulatorState, type StoredResource } from './state.js'
 import { API_PREFIX, buildPage, checkIfMatch, PUBLIC_ENDPOINT, readPaging, xmlReply } from './wire.js'
-import { buildCloudFrontXml, itemsOf, nodeAt, parseCloudFrontBody, textOf, withDefaults, type XmlNode, type XmlValue } from './xml.js'
+import { buildCloudFrontXml, itemsOf, nodeAt, parseCloudFrontBody, textOf, withDefaults } from './xml.js'
+import type { XmlNode, XmlValue } from './xml-node.js'
 
 export function createCloudFrontService(state: EmulatorState): Service {
   const routes: Route[] = [

@@ -1,6 +1,6 @@
 // In-memory state shared by the CloudFront and S3 halves, plus the emulator's own clock.
 import { randomBytes, randomInt } from 'node:crypto'
-import type { XmlNode, XmlValue } from './xml.js'
+import type { XmlNode, XmlValue } from './xml-node.js'
 
 export const ACCOUNT_ID = '123456789012'
 /** Canonical user id of the account that owns every bucket and object. */

@@ -1,6 +1,6 @@
 // Declarative facts about the CloudFront 2020-05-31 XML shapes, keyed by element name.
 // The element names are unique enough across the API that one table per fact is enough.
-import type { XmlNode } from './xml.js'
+import type { XmlNode } from './xml-node.js'
 
 /** List container → member element name (`<Aliases><Quantity/><Items><CNAME/>…`). */
 export const LIST_MEMBERS: Record<string, string> = {

@@ -5,7 +5,8 @@ import { distributionKind, invalidationStatus } from './resources.js'
 import type { EmulatorRequest, Reply, Route } from './routing.js'
 import { newId, toIso, type EmulatorState, type StoredInvalidation, type StoredResource } from './state.js'
 import { buildPage, PUBLIC_ENDPOINT, readPaging, xmlReply } from './wire.js'
-import { itemsOf, parseCloudFrontBody, textOf, type XmlNode } from './xml.js'
+import { itemsOf, parseCloudFrontBody, textOf } from './xml.js'
+import type { XmlNode } from './xml-node.js'
 
 // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-invalidations
 const MAX_PATHS_IN_PROGRESS = 3000

@@ -12,7 +12,8 @@ import {
   type StoredResource,
   toIso,
 } from './state.js'
-import { collect, itemsOf, nodeAt, textOf, type XmlNode, type XmlValue } from './xml.js'
+import { collect, itemsOf, nodeAt, textOf } from './xml.js'
+import type { XmlNode, XmlValue } from './xml-node.js'
 
 export interface ResourceKind {
   /** Root element of the resource and the noun of its operations: `Distribution` → `CreateDistribution`. */

@@ -1,7 +1,8 @@
 // CloudFront wire conventions shared by every handler: XML replies, If-Match, Marker/MaxItems paging.
 import { ApiError, invalidArgument } from './errors.js'
 import { header, type EmulatorRequest, type Reply } from './routing.js'
-import { buildCloudFrontXml, type XmlNode } from './xml.js'
+import { buildCloudFrontXml } from './xml.js'
+import type { XmlNode } from './xml-node.js'
 
 export const API_PREFIX = '/2020-05-31'
 /** Location headers always name the real endpoint, whatever host the request came to. */

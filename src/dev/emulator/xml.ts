@@ -12,11 +12,8 @@ import {
   QUANTITYLESS,
   REQUIRED,
 } from './shapes.js'
+import type { XmlNode, XmlValue } from './xml-node.js'
 
-export type XmlValue = string | number | boolean | XmlNode | XmlValue[]
-export interface XmlNode {
-  [name: string]: XmlValue | undefined
-}
 
 const CLOUDFRONT_NAMESPACE = 'http://cloudfront.amazonaws.com/doc/2020-05-31/'
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
