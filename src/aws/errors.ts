@@ -1,16 +1,8 @@
-import { CodedError, appError } from '../http/errors.js'
+import { CodedError, appError, statusForCode } from '../http/errors.js'
 
 /** Seconds a throttled caller is told to wait when AWS does not say. */
 export const THROTTLE_RETRY_AFTER_SECONDS = 1
 
-const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown'])
-const BAD_REQUEST = new Set([
-  'InconsistentQuantities',
-  'TrustedSignerDoesNotExist',
-  'TrustedKeyGroupDoesNotExist',
-  'CannotChangeImmutablePublicKeyFields',
-  'AccessControlListNotSupported',
-])
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'])
 
 /** An error AWS answered with: `code` is AWS's own (`NoSuchDistribution`), `statusCode` the service's answer. */
@@ -25,17 +17,12 @@ export class AwsServiceError extends CodedError {
 }
 
 /**
- * The HTTP status the service answers for an AWS error code: 404 for `NoSuch…`, 409 for conflicts,
- * 412 for a stale ETag, 429 for throttling, 400 for requests CloudFront refused, 502/504 upstream.
+ * The HTTP status the service answers for an AWS error code: the code's own in the error table
+ * (http/errors.ts), else by what AWS answered: 504 stays, other 4xx pass through, the rest is 502.
  */
 export function statusForAwsCode(code: string, upstreamStatus: number | undefined): number {
-  if (code.startsWith('NoSuch') || code === 'EntityNotFound' || code === 'NotFound') return 404
-  if (code === 'PreconditionFailed') return 412
-  if (THROTTLING.has(code)) return 429
-  if (/(NotDisabled|AlreadyExists|InUse)$/.test(code) || code === 'OperationAborted') return 409
-  if (code === 'AccessDenied') return 403
-  if (code === 'BatchTooLarge') return 413
-  if (/^(Invalid|TooMany|Illegal|Malformed|Missing)/.test(code) || BAD_REQUEST.has(code)) return 400
+  const status = statusForCode(code)
+  if (status !== undefined) return status
   if (upstreamStatus === 504) return 504
   if (upstreamStatus !== undefined && upstreamStatus >= 400 && upstreamStatus < 500) return upstreamStatus
   return 502

@@ -65,7 +65,31 @@ export const ERROR_STATUS = {
   ADMIN_NOT_CONFIGURED: 503,
   UPSTREAM_TIMEOUT: 504,
   WAIT_TIMEOUT: 504,
+  // CloudFront's and S3's own codes, passed through by the AWS adapter (their families: AWS_CODE_FAMILIES)
+  EntityNotFound: 404,
+  NotFound: 404,
+  PreconditionFailed: 412,
+  OperationAborted: 409,
+  AccessDenied: 403,
+  BatchTooLarge: 413,
+  Throttling: 429,
+  ThrottlingException: 429,
+  TooManyRequestsException: 429,
+  RequestLimitExceeded: 429,
+  SlowDown: 429,
+  InconsistentQuantities: 400,
+  TrustedSignerDoesNotExist: 400,
+  TrustedKeyGroupDoesNotExist: 400,
+  CannotChangeImmutablePublicKeyFields: 400,
+  AccessControlListNotSupported: 400,
 } as const satisfies Record<string, number>
+
+/** AWS codes named by family rather than one by one; an AWS code in neither answers by its upstream status. */
+const AWS_CODE_FAMILIES: ReadonlyArray<readonly [RegExp, number]> = [
+  [/^NoSuch/, 404],
+  [/(NotDisabled|AlreadyExists|InUse)$/, 409],
+  [/^(Invalid|TooMany|Illegal|Malformed|Missing)/, 400],
+]
 
 export type ErrorCode = keyof typeof ERROR_STATUS
 
@@ -75,5 +99,8 @@ export function appError(code: ErrorCode, message: string, details?: Record<stri
 }
 
 export function statusForCode(code: string): number | undefined {
-  return (ERROR_STATUS as Record<string, number>)[code]
+  const status = (ERROR_STATUS as Record<string, number>)[code]
+  if (status !== undefined) return status
+  for (const [family, familyStatus] of AWS_CODE_FAMILIES) if (family.test(code)) return familyStatus
+  return undefined
 }
