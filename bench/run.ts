@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { createSigner } from 'fast-jwt'
-import { DEFAULT_SIGNER_BACKEND, type SignerBackend } from '../src/plugins/signer.js'
+import { DEFAULT_SIGNER_BACKEND, type SignerBackend } from '../src/signer/signer.js'
 import { createPathMix, uniquePath } from './paths.js'
 
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 10)

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config/load.js'
-import type { SignerBackend } from '../src/plugins/signer.js'
+import type { SignerBackend } from '../src/signer/signer.js'
 
 interface ServiceSettings {
   config: Record<string, unknown>

@@ -3,14 +3,16 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import { AjvCompiler } from '@fastify/ajv-compiler'
 import pino, { type DestinationStream } from 'pino'
 import type { Config } from './config/schema.js'
-import { loggerOptions, requestLogger } from './logging.js'
-import { describeSchemaError, handleClientError, sendFrameworkError } from './plugins/errors.js'
+import { loggerOptions, requestLogger } from './http/logging.js'
+import { describeSchemaError, handleClientError, sendFrameworkError } from './http/error-response.js'
 import configPlugin from './plugins/config.js'
 import errorsPlugin from './plugins/errors.js'
 import drainPlugin from './plugins/drain.js'
 import keysPlugin from './plugins/keys.js'
 import authPlugin from './plugins/auth.js'
-import signerPlugin, { type SignerOptions } from './plugins/signer.js'
+import signerPlugin from './plugins/signer.js'
+import issuerPlugin from './plugins/issuer.js'
+import type { SignerOptions } from './signer/signer.js'
 import metricsPlugin from './plugins/metrics.js'
 import httpSecurityPlugin from './plugins/http-security.js'
 import openapiPlugin from './plugins/openapi.js'
@@ -20,8 +22,10 @@ import awsPlugin from './plugins/aws.js'
 import type { StaticCredentials } from './aws/accounts.js'
 import { opsRoutes } from './routes/ops/index.js'
 import { docsRoutes } from './routes/ops/docs.js'
-import { signingRoutes } from './routes/v1/signing/index.js'
+import { signedUrlRoutes } from './routes/v1/signed-urls/index.js'
 import { keysRoutes } from './routes/v1/keys/index.js'
+import { signedCookieRoutes } from './routes/v1/signed-cookies/index.js'
+import { signedStreamRoutes } from './routes/v1/signed-streams/index.js'
 import { playbackRoutes } from './routes/v1/playback/index.js'
 import { inspectRoutes } from './routes/v1/inspect/index.js'
 import { adminRoutes } from './routes/v1/admin/index.js'
@@ -111,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(keysPlugin)
   await app.register(authPlugin)
   await app.register(signerPlugin, options.signer ?? {})
+  await app.register(issuerPlugin)
   await app.register(rateLimitPlugin)
   await app.register(awsPlugin, { credentials: options.awsCredentials })
   // Before any route: it collects the route schemas as they are registered.
@@ -120,8 +125,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(docsRoutes)
   await app.register(
     async (v1) => {
-      await v1.register(signingRoutes)
+      await v1.register(signedUrlRoutes)
       await v1.register(keysRoutes)
+      await v1.register(signedCookieRoutes)
+      await v1.register(signedStreamRoutes)
       await v1.register(playbackRoutes)
       await v1.register(inspectRoutes)
       await v1.register(adminRoutes, { prefix: '/admin' })

@@ -1,4 +1,4 @@
-import { appError } from '../errors.js'
+import { appError } from '../http/errors.js'
 
 /** What an authenticated caller may do, read from its token's claims. */
 export interface Caller {

@@ -1,4 +1,4 @@
-import { CodedError } from './signing/errors.js'
+import { CodedError } from '../signing/errors.js'
 
 export { CodedError }
 

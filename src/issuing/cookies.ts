@@ -1,17 +1,11 @@
 import type { DistributionConfig } from '../config/schema.js'
-import { appError, CodedError } from '../errors.js'
+import { appError, CodedError } from '../http/errors.js'
 import { buildPolicy, hasWildcard, SIGNING_PARAMS, type Policy } from '../signing/policy.js'
 import { canonicalisePathAndQuery, checkRawPath, splitUrlPattern } from '../signing/resource.js'
-import type { SignedCookies } from '../signing/sign.js'
-import {
-  checkPathAllowed,
-  checkPatternAllowed,
-  resolveConditions,
-  resolveDistribution,
-  type ConditionsInput,
-  type Distribution,
-  type GrantContext,
-} from './resolve.js'
+import { resolveConditions, type ConditionsInput } from './conditions.js'
+import type { IssueContext } from './context.js'
+import { resolveDistribution, type Distribution } from './distributions.js'
+import { checkPathAllowed, checkPatternAllowed } from './narrowing.js'
 
 export interface CookieRequest extends ConditionsInput {
   distribution: string
@@ -27,8 +21,17 @@ export interface CookiePlan {
 
 type CookieSettings = NonNullable<DistributionConfig['cookies']>
 
+/** CloudFront-Expires for a canned policy, CloudFront-Policy for a custom one; Hash-Algorithm with SHA256. */
+export type CloudFrontCookies = {
+  'CloudFront-Expires'?: string
+  'CloudFront-Policy'?: string
+  'CloudFront-Signature': string
+  'CloudFront-Key-Pair-Id': string
+  'CloudFront-Hash-Algorithm'?: string
+}
+
 /** Turns a signed-cookie request into the policy to sign, enforcing configuration and claims. */
-export function planSignedCookies(request: CookieRequest, ctx: GrantContext): CookiePlan {
+export function planSignedCookies(request: CookieRequest, ctx: IssueContext): CookiePlan {
   const distribution = resolveDistribution(ctx, request.distribution)
   if (request.setCookies && distribution.cookies === undefined) {
     throw appError('NO_COOKIE_DOMAIN', `distribution "${distribution.name}" has no cookies settings (distributions.${distribution.name}.cookies.domain): the service cannot set its cookies`)
@@ -112,11 +115,11 @@ function checkCookiesReach(settings: CookieSettings, host: string, decodedPath: 
 const COOKIE_NAMES = SIGNING_PARAMS.filter((name) => name !== 'Signature' && name !== 'Key-Pair-Id').map((name) => `CloudFront-${name}`)
 
 /**
- * The Set-Cookie headers for a grant. The CloudFront-* cookies this grant does not use are cleared:
- * a CloudFront-Policy or CloudFront-Hash-Algorithm left over from an earlier grant would make
+ * The Set-Cookie headers for signed cookies. The CloudFront-* cookies this answer does not use are cleared:
+ * a CloudFront-Policy or CloudFront-Hash-Algorithm left over from an earlier answer would make
  * CloudFront check this signature against the wrong policy or hash.
  */
-export function setCookieHeaders(cookies: SignedCookies, settings: CookieSettings, maxAgeSeconds: number): string[] {
+export function setCookieHeaders(cookies: CloudFrontCookies, settings: CookieSettings, maxAgeSeconds: number): string[] {
   const attributes = `Domain=${settings.domain}; Path=${settings.path}; Secure; HttpOnly; SameSite=${settings.sameSite}`
   const set = Object.entries(cookies).map(([name, value]) => `${name}=${value}; ${attributes}; Max-Age=${maxAgeSeconds}`)
   const cleared = COOKIE_NAMES.filter((name) => !(name in cookies)).map((name) => `${name}=; ${attributes}; Max-Age=0`)

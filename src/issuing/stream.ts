@@ -1,15 +1,10 @@
-import { appError, CodedError } from '../errors.js'
+import { appError, CodedError } from '../http/errors.js'
 import { buildPolicy, hasWildcard, type Policy } from '../signing/policy.js'
 import { checkRawPath, matchesWildcard } from '../signing/resource.js'
-import {
-  checkPathAllowed,
-  checkPatternAllowed,
-  resolveConditions,
-  resolveDistribution,
-  type ConditionsInput,
-  type Distribution,
-  type GrantContext,
-} from './resolve.js'
+import { resolveConditions, type ConditionsInput } from './conditions.js'
+import type { IssueContext } from './context.js'
+import { resolveDistribution, type Distribution } from './distributions.js'
+import { checkPathAllowed, checkPatternAllowed } from './narrowing.js'
 
 export const STREAM_PREFIXES = ['mp4', 'mp3', 'flv'] as const
 
@@ -42,7 +37,7 @@ const TYPE_PREFIX = /^[A-Za-z0-9]{2,8}:/
  * name alone, signed as given (never percent-encoded, never with the cfx/st application or a host);
  * allowedPaths and the token's paths apply to `/` + the name without its type prefix.
  */
-export function planSignedStream(request: StreamRequest, ctx: GrantContext): StreamPlan {
+export function planSignedStream(request: StreamRequest, ctx: IssueContext): StreamPlan {
   const distribution = resolveDistribution(ctx, request.distribution)
   if (distribution.rtmpDomain === undefined) {
     throw appError('NO_RTMP_DOMAIN', `distribution "${distribution.name}" has no rtmpDomain: it serves no RTMP streams`)
@@ -66,7 +61,7 @@ function checkStreamName(value: string, field: 'stream' | 'resource'): string {
     throw appError('INVALID_STREAM', `${field} is the stream name alone (videos/clip.mp4), without rtmp://, a host or the cfx/st application`)
   }
   if (field === 'stream' && /[?#]/.test(value)) throw appError('INVALID_STREAM', 'stream must not contain "?" or "#": the signing parameters follow the name')
-  // The exact name is signed as the resource: a `*` there would be a wildcard grant nobody checked.
+  // The exact name is signed as the resource: a `*` there would be a wildcard resource nobody checked.
   if (field === 'stream' && value.includes('*')) throw appError('INVALID_STREAM', 'stream is the exact name being signed, without "*"; a stream-name pattern goes in resource')
   try {
     checkRawPath(withoutPrefix(value))

@@ -1,16 +1,10 @@
-import { appError, CodedError } from '../errors.js'
+import { appError, CodedError } from '../http/errors.js'
 import { buildPolicy, hasWildcard, type Policy } from '../signing/policy.js'
 import { appendQuery, canonicalisePathAndQuery, checkRawPath, checkUrlLength, encodePath, encodeQuery, matchesWildcard, splitUrlPattern } from '../signing/resource.js'
-import {
-  checkPathAllowed,
-  checkPatternAllowed,
-  resolveConditions,
-  resolveDistribution,
-  resolveDistributionByHost,
-  type ConditionsInput,
-  type Distribution,
-  type GrantContext,
-} from './resolve.js'
+import { resolveConditions, type ConditionsInput } from './conditions.js'
+import type { IssueContext } from './context.js'
+import { resolveDistribution, resolveDistributionByHost, type Distribution } from './distributions.js'
+import { checkPathAllowed, checkPatternAllowed } from './narrowing.js'
 
 export interface UrlRequest extends ConditionsInput {
   distribution?: string
@@ -27,9 +21,12 @@ export interface UrlPlan {
   distribution: Distribution
 }
 
-/** Turns a signed-URL request into the URL and policy to sign, enforcing configuration and claims. */
-export function planSignedUrl(request: UrlRequest, ctx: GrantContext): UrlPlan {
-  const { distribution, scheme, host, path, rawPath, query } = request.url !== undefined ? fromUrl(request.url, request, ctx) : fromPath(request, ctx)
+/**
+ * Turns a signed-URL request into the URL and policy to sign, enforcing configuration and claims;
+ * `resolved` is the request's distribution when the caller already resolved it (playback).
+ */
+export function planSignedUrl(request: UrlRequest, ctx: IssueContext, resolved?: Distribution): UrlPlan {
+  const { distribution, scheme, host, path, rawPath, query } = request.url !== undefined ? fromUrl(request.url, request, ctx) : fromPath(request, ctx, resolved)
   checkPathAllowed(distribution, ctx.caller, rawPath)
   let url = `${scheme}://${host}${path}${query === '' ? '' : `?${query}`}`
   if (request.query !== undefined) url = appendQuery(url, encodeQuery(request.query))
@@ -71,16 +68,16 @@ function resolveResource(given: string, scheme: string, host: string): { resourc
   return { resource: `${resourceScheme}://${host}${path}`, pathPattern }
 }
 
-function fromPath(request: UrlRequest, ctx: GrantContext) {
+function fromPath(request: UrlRequest, ctx: IssueContext, resolved: Distribution | undefined) {
   if (request.distribution === undefined || request.path === undefined) {
     throw appError('VALIDATION_ERROR', 'body must have either url, or distribution and path')
   }
-  const distribution = resolveDistribution(ctx, request.distribution)
+  const distribution = resolved ?? resolveDistribution(ctx, request.distribution)
   // encodePath refuses what checkRawPath refuses.
   return { distribution, scheme: distribution.scheme, host: distribution.domain, path: encodePath(request.path), rawPath: request.path, query: '' }
 }
 
-function fromUrl(rawUrl: string, request: UrlRequest, ctx: GrantContext) {
+function fromUrl(rawUrl: string, request: UrlRequest, ctx: IssueContext) {
   if (request.distribution !== undefined || request.path !== undefined) {
     throw appError('VALIDATION_ERROR', 'body must have either url, or distribution and path, not both')
   }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { appError } from '../errors.js'
+import { appError } from '../http/errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,38 +1,17 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyCors from '@fastify/cors'
-import { appError } from '../errors.js'
+import { appError } from '../http/errors.js'
+import { API_SECURITY_HEADERS } from '../http/security-headers.js'
 
 /** Response headers a browser frontend may read besides the safelisted ones. */
 const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']
 
 /**
- * The headers @fastify/helmet set with this service's options (helmet's defaults, a CSP for an API
- * that serves no page, DENY framing, no referrer, same-origin resources), plus no-store: answers carry
- * bearer credentials (signed URLs, cookies), so no browser or proxy may keep them. They never change,
- * so they are built once and set with one call per answer, not recomputed by helmet on every request.
- */
-export const API_SECURITY_HEADERS = Object.freeze({
-  'content-security-policy': "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'",
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  'origin-agent-cluster': '?1',
-  'referrer-policy': 'no-referrer',
-  'strict-transport-security': 'max-age=31536000; includeSubDomains',
-  'x-content-type-options': 'nosniff',
-  'x-dns-prefetch-control': 'off',
-  'x-download-options': 'noopen',
-  'x-frame-options': 'DENY',
-  'x-permitted-cross-domain-policies': 'none',
-  'x-xss-protection': '0',
-  'cache-control': 'no-store',
-})
-
-/**
  * Security headers for a JSON API (nothing may be framed, embedded or cached, scripts never run),
  * and CORS for the configured browser origins only (off when `cors.origins` is empty). /docs sets
  * its own, looser CSP (src/routes/ops/docs.ts). Answers written outside the routes (a request Node
- * cannot parse, a timeout, an undecodable URL) set the same headers in src/plugins/errors.ts.
+ * cannot parse, a timeout, an undecodable URL) set the same headers in src/http/error-response.ts.
  */
 async function httpSecurityPlugin(app: FastifyInstance) {
   app.addHook('onRequest', (_request, reply, done) => {

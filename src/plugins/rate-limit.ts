@@ -5,9 +5,8 @@ import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import type { Config } from '../config/schema.js'
-import { appError, type CodedError } from '../errors.js'
+import { appError, type CodedError } from '../http/errors.js'
 import { createCircuitBreaker } from '../rate-limit/circuit-breaker.js'
-import { verifyRequestToken } from './auth.js'
 
 export const RATE_LIMIT_GROUPS = ['sign', 'admin'] as const
 export type RateLimitGroup = (typeof RATE_LIMIT_GROUPS)[number]
@@ -25,11 +24,11 @@ const REDIS_KEY_PREFIX = 'cf-signer:rate-limit:'
  * Whose budget a request spends: the `sub` of a token that verifies, else the client address.
  * The limiter runs before the route's authentication, so it verifies the token itself: an
  * unverified `sub` would let anyone spend (or dodge) someone else's budget. The verification is
- * the one authentication then reuses (verifyRequestToken), so a token is verified once per request.
+ * the one authentication then reuses (app.verifiedToken), so a token is verified once per request.
  */
 async function callerKey(request: FastifyRequest): Promise<string> {
   try {
-    const { claims } = await verifyRequestToken(request)
+    const { claims } = await request.server.verifiedToken(request)
     if (typeof claims.sub === 'string' && claims.sub !== '') return `sub:${claims.sub}`
   } catch {
     // No token, or one that does not verify: limited by address (the route answers the 401 itself).

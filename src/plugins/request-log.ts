@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
-import { redactUrl } from '../logging.js'
+import { redactUrl } from '../http/logging.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,12 +1,12 @@
 import { Worker } from 'node:worker_threads'
 import type { HashAlgorithm } from '../signing/policy.js'
 import type { SigningKey } from '../signing/keys.js'
-import type { SignJob, SignResult } from './signer-worker.js'
+import type { SignJob, SignResult } from './worker.js'
 
 // Compiled, the worker is a .js file beside this one. Under tsx (development, tests) it is TypeScript,
 // and Node 20 does not hand a worker its parent's loader: the worker registers tsx, then loads it.
 const RUNNING_TYPESCRIPT = import.meta.url.endsWith('.ts')
-const WORKER_URL = new URL(RUNNING_TYPESCRIPT ? './signer-worker.ts' : './signer-worker.js', import.meta.url)
+const WORKER_URL = new URL(RUNNING_TYPESCRIPT ? './worker.ts' : './worker.js', import.meta.url)
 
 function startWorker(): Worker {
   if (!RUNNING_TYPESCRIPT) return new Worker(WORKER_URL)

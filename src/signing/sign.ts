@@ -5,7 +5,7 @@ import { appendQuery } from './resource.js'
 import type { SigningKey } from './keys.js'
 
 /** A policy with its signature: everything CloudFront needs besides the resource itself. */
-export interface Grant {
+export interface SignedPolicy {
   policy: Policy
   keyId: string
   hashAlgorithm: HashAlgorithm
@@ -30,34 +30,34 @@ export function signPolicy(policyJson: string, key: SigningKey, hashAlgorithm: H
 }
 
 /** The signing parameters in botocore's order: Expires or Policy, Signature, Key-Pair-Id[, Hash-Algorithm]. */
-export function signingParams(grant: Grant): Array<[string, string]> {
+export function signingParams(signed: SignedPolicy): Array<[string, string]> {
   const params: Array<[string, string]> =
-    grant.policy.type === 'canned'
-      ? [['Expires', String(grant.policy.conditions.expires)]]
-      : [['Policy', toCloudFrontBase64(grant.policy.json)]]
-  params.push(['Signature', grant.signature], ['Key-Pair-Id', grant.keyId])
-  if (grant.hashAlgorithm === 'SHA256') params.push(['Hash-Algorithm', 'SHA256'])
+    signed.policy.type === 'canned'
+      ? [['Expires', String(signed.policy.conditions.expires)]]
+      : [['Policy', toCloudFrontBase64(signed.policy.json)]]
+  params.push(['Signature', signed.signature], ['Key-Pair-Id', signed.keyId])
+  if (signed.hashAlgorithm === 'SHA256') params.push(['Hash-Algorithm', 'SHA256'])
   return params
 }
 
 /** The signed URL: the exact URL that was the policy's resource (or is covered by it) plus the signing parameters. */
-export function buildSignedUrl(url: string, grant: Grant): string {
-  return appendQuery(url, signingParams(grant).map(([name, value]) => `${name}=${value}`).join('&'))
+export function buildSignedUrl(url: string, signed: SignedPolicy): string {
+  return appendQuery(url, signingParams(signed).map(([name, value]) => `${name}=${value}`).join('&'))
 }
 
 export type SignedCookies = Record<string, string>
 
 /** Cookie names and values: CloudFront-Expires (canned) or CloudFront-Policy, -Signature, -Key-Pair-Id[, -Hash-Algorithm]. */
-export function buildSignedCookies(grant: Grant): SignedCookies {
-  return Object.fromEntries(signingParams(grant).map(([name, value]) => [`CloudFront-${name}`, value]))
+export function buildSignedCookies(signed: SignedPolicy): SignedCookies {
+  return Object.fromEntries(signingParams(signed).map(([name, value]) => [`CloudFront-${name}`, value]))
 }
 
 /**
  * An RTMP stream name with its signing parameters, plain and escaped for Flash players that mangle
  * query strings (only `?`, `=` and `&` become `%3F`, `%3D`, `%26`).
  */
-export function buildSignedStream(streamName: string, grant: Grant): { stream: string; streamEscaped: string } {
-  const stream = buildSignedUrl(streamName, grant)
+export function buildSignedStream(streamName: string, signed: SignedPolicy): { stream: string; streamEscaped: string } {
+  const stream = buildSignedUrl(streamName, signed)
   const streamEscaped = stream.replace(/[?=&]/g, (c) => (c === '?' ? '%3F' : c === '=' ? '%3D' : '%26'))
   return { stream, streamEscaped }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { CloudFrontServiceException, DistributionNotDisabled, NoSuchDistribution } from '@aws-sdk/client-cloudfront'
 import { AwsServiceError, statusForAwsCode, translateAwsError } from '../../src/aws/errors.js'
-import { toErrorResponse } from '../../src/plugins/errors.js'
+import { toErrorResponse } from '../../src/http/error-response.js'
 
 const metadata = { httpStatusCode: 404, requestId: 'req-1' }
 

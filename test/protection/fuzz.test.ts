@@ -7,7 +7,7 @@ import { TEST_NOW_MS } from '../support/build.js'
 import { bearer, makeToken } from '../support/tokens.js'
 import { inspectWithTestKeys } from '../support/inspector.js'
 import { fromCloudFrontBase64 } from '../../src/signing/policy.js'
-import { ERROR_STATUS } from '../../src/errors.js'
+import { ERROR_STATUS } from '../../src/http/errors.js'
 
 // Every public request body, generated half well-formed and half hostile, through app.inject: the
 // answer is never a 5xx, an error always carries a known code with its status, and whatever is

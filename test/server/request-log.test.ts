@@ -2,7 +2,7 @@ import { describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import pino from 'pino'
 import { build, captureLogs } from '../support/build.js'
-import { loggerOptions, redactUrl, requestLogger } from '../../src/logging.js'
+import { loggerOptions, redactUrl, requestLogger } from '../../src/http/logging.js'
 import { RSA_KEY_ID } from '../support/keys.js'
 import { bearer, makeToken } from '../support/tokens.js'
 

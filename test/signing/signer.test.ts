@@ -1,10 +1,10 @@
-// The signer (src/plugins/signer.ts): every backend gives the SDK's signatures, the signature cache
+// The signer (src/signer/signer.ts): every backend gives the SDK's signatures, the signature cache
 // serves repeats only where the distribution's granularity allows and never across key rotations.
 import { describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { createMetrics } from '../../src/plugins/metrics.js'
-import { createPolicySigner, type SignerBackend } from '../../src/plugins/signer.js'
+import { createMetrics } from '../../src/metrics/registry.js'
+import { createPolicySigner, type SignerBackend } from '../../src/signer/signer.js'
 import { loadSigningKey, type SigningKey } from '../../src/signing/keys.js'
 import { buildPolicy, type HashAlgorithm } from '../../src/signing/policy.js'
 import { signPolicy } from '../../src/signing/sign.js'

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { appError, CodedError } from '../../../errors.js'
-import { parseTime } from '../../../grants/resolve.js'
-import { withErrors } from '../../../plugins/errors.js'
+import { withErrors } from '../../../http/error-response.js'
+import { appError, CodedError } from '../../../http/errors.js'
+import { parseTime } from '../../../issuing/conditions.js'
 import { inspectSignedRequest } from '../../../signing/inspect.js'
+import { signingRoute } from '../signing-route.js'
 import { InspectBodySchema, InspectionSchema } from './schemas.js'
 
 /** Why would CloudFront answer AccessDenied? Judged with the keys this service signs (and signed) with. */
@@ -12,17 +13,11 @@ export async function inspectRoutes(fastify: FastifyInstance) {
 
   app.post(
     '/inspect',
-    {
-      onRequest: app.authenticate(['sign', 'admin:read']),
-      config: { rateLimitGroup: 'sign' },
-      schema: {
-        summary: 'Check a signed URL, stream name or cookie set as CloudFront would',
-        tags: ['playback'],
-        security: [{ bearerAuth: [] }],
-        body: InspectBodySchema,
-        response: withErrors({ 200: InspectionSchema }),
-      },
-    },
+    signingRoute(
+      app,
+      { summary: 'Check a signed URL, stream name or cookie set as CloudFront would', tag: 'playback', scopes: ['sign', 'admin:read'] },
+      { body: InspectBodySchema, response: withErrors({ 200: InspectionSchema }) },
+    ),
     async (request) => {
       const { url, cookies, ip } = request.body
       const inspection = inspectSignedRequest({ url, cookies, ip, at: requestTime(request.body.at, app.now()), lookupKey: (id) => app.keyStore.verificationKey(id) })

@@ -1,20 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
-import { withErrors } from '../../../plugins/errors.js'
-
-const KeyListSchema = Type.Object({
-  activeKeyId: Type.String(),
-  keys: Type.Array(
-    Type.Object({
-      keyId: Type.String(),
-      algorithm: Type.Union([Type.Literal('RSA'), Type.Literal('ECDSA')]),
-      publicKeyPem: Type.String(),
-      fingerprintSha256: Type.String(),
-      active: Type.Boolean(),
-    }),
-  ),
-})
+import { withErrors } from '../../../http/error-response.js'
+import { KeyListSchema } from './schemas.js'
 
 /** The loaded signing keys' public halves: what to register in CloudFront. */
 export async function keysRoutes(fastify: FastifyInstance) {

@@ -1,24 +1,25 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { planSignedUrl } from '../../../grants/url.js'
-import { buildSignedUrl } from '../../../signing/sign.js'
-import { appError } from '../../../errors.js'
-import { toErrorResponse, withErrors } from '../../../plugins/errors.js'
-import { grantContext, grantFields, signPlan } from '../grant-context.js'
-import {
-  SignedUrlBatchBodySchema,
-  SignedUrlBatchSchema,
-  SignedUrlBodySchema,
-  SignedUrlSchema,
-  type SignedUrl,
-  type SignedUrlBody,
-} from './schemas.js'
+import { toErrorResponse, withErrors } from '../../../http/error-response.js'
+import { appError } from '../../../http/errors.js'
+import type { Issued, UrlAnswer } from '../../../issuing/issuer.js'
+import { signingRoute } from '../signing-route.js'
+import { SignedUrlBatchBodySchema, SignedUrlBatchSchema, SignedUrlBodySchema, SignedUrlSchema, type SignedUrlBody } from './schemas.js'
 
 const checkItem = TypeCompiler.Compile(SignedUrlBodySchema)
 
+/** A batch item as a request, typed strictly as a single request's body is ("60" is no integer), so an item signs alike. */
+function parseItem(raw: unknown, index: number): SignedUrlBody {
+  if (checkItem.Check(raw)) return raw
+  const first = checkItem.Errors(raw).First()
+  throw appError('VALIDATION_ERROR', `items/${index}${first?.path ?? ''} ${first?.message ?? 'is invalid'}`)
+}
+
+type ItemError = { error: { statusCode: number; code: string; message: string } }
+
 /** What a batch signed, for its request's log line: the facts a single request logs, gathered, and the items' error codes. */
-function summariseBatch(results: Array<{ signed: SignedUrl; distribution: string } | { error: { code: string } }>) {
+function summariseBatch(results: ReadonlyArray<Issued<UrlAnswer> | { failure: unknown }>, items: ReadonlyArray<UrlAnswer | ItemError>) {
   const distributions = new Set<string>()
   const keyIds = new Set<string>()
   const policies = new Set<string>()
@@ -26,17 +27,19 @@ function summariseBatch(results: Array<{ signed: SignedUrl; distribution: string
   let signed = 0
   let min = Infinity
   let max = -Infinity
-  for (const result of results) {
-    if ('error' in result) {
-      errors[result.error.code] = (errors[result.error.code] ?? 0) + 1
+  for (let i = 0; i < results.length; i++) {
+    const result = results[i]
+    const item = items[i]
+    if ('error' in item) {
+      errors[item.error.code] = (errors[item.error.code] ?? 0) + 1
       continue
     }
     signed++
-    distributions.add(result.distribution)
-    keyIds.add(result.signed.keyId)
-    policies.add(result.signed.policy)
-    min = Math.min(min, result.signed.expires)
-    max = Math.max(max, result.signed.expires)
+    distributions.add((result as Issued<UrlAnswer>).distribution.name)
+    keyIds.add(item.keyId)
+    policies.add(item.policy)
+    min = Math.min(min, item.expires)
+    max = Math.max(max, item.expires)
   }
   return {
     signed,
@@ -49,68 +52,37 @@ function summariseBatch(results: Array<{ signed: SignedUrl; distribution: string
   }
 }
 
-export async function signingRoutes(fastify: FastifyInstance) {
+/** Signed URLs, one or a batch; the log line says what was signed, never the signed URL (a bearer credential). */
+export async function signedUrlRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-
-  /** Plans and signs one URL; the route's log line says what was signed (never the signed URL itself: it is a bearer credential). */
-  async function signUrl(request: FastifyRequest, body: SignedUrlBody): Promise<{ signed: SignedUrl; distribution: string }> {
-    const plan = planSignedUrl(body, grantContext(app, request))
-    const grant = await signPlan(app, plan, body)
-    return { signed: { url: buildSignedUrl(plan.url, grant), ...grantFields(grant) }, distribution: plan.distribution.name }
-  }
 
   app.post(
     '/signed-urls',
-    {
-      onRequest: app.authenticate(['sign']),
-      config: { rateLimitGroup: 'sign' },
-      schema: {
-        summary: 'Sign one URL',
-        tags: ['signing'],
-        security: [{ bearerAuth: [] }],
-        body: SignedUrlBodySchema,
-        response: withErrors({ 200: SignedUrlSchema }),
-      },
-    },
+    signingRoute(app, { summary: 'Sign one URL', tag: 'signing' }, { body: SignedUrlBodySchema, response: withErrors({ 200: SignedUrlSchema }) }),
     async (request) => {
-      const { signed, distribution } = await signUrl(request, request.body)
-      request.logSummary = { message: 'signed url', facts: { distribution, keyId: signed.keyId, policy: signed.policy, expires: signed.expires } }
-      return signed
+      const { answer, distribution } = await app.issuer.issueUrl(request.body, request)
+      request.logSummary = { message: 'signed url', facts: { distribution: distribution.name, keyId: answer.keyId, policy: answer.policy, expires: answer.expires } }
+      return answer
     },
   )
 
   app.post(
     '/signed-urls/batch',
-    {
-      onRequest: app.authenticate(['sign']),
-      config: { rateLimitGroup: 'sign' },
-      schema: {
-        summary: 'Sign up to 1000 URLs; each item succeeds or fails on its own',
-        tags: ['signing'],
-        security: [{ bearerAuth: [] }],
-        body: SignedUrlBatchBodySchema,
-        response: withErrors({ 200: SignedUrlBatchSchema }),
-      },
-    },
+    signingRoute(
+      app,
+      { summary: 'Sign up to 1000 URLs; each item succeeds or fails on its own', tag: 'signing' },
+      { body: SignedUrlBatchBodySchema, response: withErrors({ 200: SignedUrlBatchSchema }) },
+    ),
     async (request) => {
-      const results = await Promise.all(
-        request.body.items.map(async (raw, index) => {
-          try {
-            // Typed strictly, as a single request's body is ("60" is no integer), so an item signs alike.
-            if (!checkItem.Check(raw)) {
-              const first = checkItem.Errors(raw).First()
-              throw appError('VALIDATION_ERROR', `items/${index}${first?.path ?? ''} ${first?.message ?? 'is invalid'}`)
-            }
-            return await signUrl(request, raw)
-          } catch (err) {
-            const { statusCode, code, message } = toErrorResponse(err)
-            return { error: { statusCode, code, message } }
-          }
-        }),
-      )
-      // One summary per batch, not a line per item: a log line costs more than planning a URL (bench/).
-      request.logSummary = { message: 'signed url batch', facts: summariseBatch(results) }
-      return { items: results.map((result) => ('signed' in result ? result.signed : result)) }
+      const results = await app.issuer.issueUrls(request.body.items, request, parseItem)
+      const items = results.map((result): UrlAnswer | ItemError => {
+        if (!('failure' in result)) return result.answer
+        const { statusCode, code, message } = toErrorResponse(result.failure)
+        return { error: { statusCode, code, message } }
+      })
+      // One summary per batch, not a line per item: a log line costs more than planning a URL (README, Performance).
+      request.logSummary = { message: 'signed url batch', facts: summariseBatch(results, items) }
+      return { items }
     },
   )
 }

@@ -1,0 +1,102 @@
+import { createPublicKey, type JsonWebKey } from 'node:crypto'
+import { JWKS_MAX_BYTES, JWKS_MAX_KEYS } from '../config/schema.js'
+import { appError } from '../http/errors.js'
+
+export const JWKS_TIMEOUT_MS = 5_000
+export const JWKS_TTL_MS = 10 * 60_000
+// An unknown kid refetches the set (the issuer may have rotated), at most this often, so made-up kids cannot hammer it.
+export const JWKS_REFETCH_INTERVAL_MS = 30_000
+
+/** The body as text, refused past `maxBytes` whatever Content-Length says: the stream is cancelled, not drained. */
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? 0)
+  if (declared > maxBytes) {
+    await response.body?.cancel()
+    throw new Error(`the key set is larger than ${maxBytes} bytes (Content-Length ${declared})`)
+  }
+  const chunks: Uint8Array[] = []
+  let size = 0
+  // Leaving the loop early (the throw) cancels the stream, which closes the connection.
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength
+    if (size > maxBytes) throw new Error(`the key set is larger than ${maxBytes} bytes`)
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** The `keys` of a JWKS answer; a set that is not JSON, has no `keys` array, or has too many keys is refused whole. */
+function parseKeySet(text: string, maxKeys: number): unknown[] {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch (err) {
+    throw new Error(`the key set is not JSON (${(err as Error).message})`)
+  }
+  const keys = (body as { keys?: unknown } | null)?.keys
+  if (!Array.isArray(keys)) throw new Error('the key set has no "keys" array')
+  if (keys.length > maxKeys) throw new Error(`the key set has ${keys.length} keys, more than ${maxKeys}`)
+  return keys
+}
+
+/**
+ * The public key (PEM) for a token's `kid`, from the JWKS at `url`. Each fetch is bounded in time, in
+ * bytes and in keys; a known key keeps serving from the last good set while a refresh fails (the
+ * issuer is down, or answers a set too large or malformed: the cause goes to the log), and only a
+ * kid we cannot look up at all is `AUTH_UNAVAILABLE`.
+ */
+export function createJwksLookup(
+  url: string,
+  options: { log: { warn(details: object, message: string): void }; now?: () => number; timeoutMs?: number; maxBytes?: number; maxKeys?: number },
+) {
+  const now = options.now ?? Date.now
+  const maxBytes = options.maxBytes ?? JWKS_MAX_BYTES
+  const maxKeys = options.maxKeys ?? JWKS_MAX_KEYS
+  let keys = new Map<string, string>()
+  let fetchedAt = -Infinity
+  let attemptedAt = -Infinity
+  let lastAttemptFailed = false
+  let pending: Promise<void> | undefined
+
+  async function fetchKeys(): Promise<void> {
+    attemptedAt = now()
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? JWKS_TIMEOUT_MS), headers: { accept: 'application/json' } })
+      if (!response.ok) {
+        await response.body?.cancel()
+        throw new Error(`HTTP ${response.status}`)
+      }
+      const next = new Map<string, string>()
+      for (const jwk of parseKeySet(await readCapped(response, maxBytes), maxKeys) as Array<Record<string, unknown> | null>) {
+        if (typeof jwk?.kid !== 'string' || (jwk.use !== undefined && jwk.use !== 'sig')) continue
+        try {
+          next.set(jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString())
+        } catch {
+          // A key this runtime cannot read is one no token here can be verified with.
+        }
+      }
+      keys = next
+      fetchedAt = now()
+      lastAttemptFailed = false
+    } catch (err) {
+      lastAttemptFailed = true
+      options.log.warn({ err: { message: (err as Error).message }, jwksUrl: url }, 'cannot fetch the JWKS')
+      throw err
+    }
+  }
+  const refresh = () => (pending ??= fetchKeys().finally(() => (pending = undefined)))
+
+  return async function publicKeyFor(kid: string | undefined): Promise<string> {
+    if (kid === undefined) throw new Error('the token has no kid')
+    const known = keys.get(kid)
+    if (known !== undefined) {
+      if (now() - fetchedAt > JWKS_TTL_MS && now() - attemptedAt > JWKS_REFETCH_INTERVAL_MS) refresh().catch(() => {})
+      return known
+    }
+    if (pending !== undefined || now() - attemptedAt > JWKS_REFETCH_INTERVAL_MS) await refresh().catch(() => {})
+    const found = keys.get(kid)
+    if (found !== undefined) return found
+    if (lastAttemptFailed) throw appError('AUTH_UNAVAILABLE', 'the token signing keys (auth.jwt.jwksUrl) cannot be fetched; try again later')
+    throw new Error('no key in the JWKS has the token\'s kid')
+  }
+}

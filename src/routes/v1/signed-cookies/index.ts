@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { withErrors } from '../../../http/error-response.js'
+import { signingRoute } from '../signing-route.js'
+import { SignedCookiesBodySchema, SignedCookiesSchema } from './schemas.js'
+
+/** Signed cookies for a folder of media; never logged. */
+export async function signedCookieRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+
+  app.post(
+    '/signed-cookies',
+    signingRoute(
+      app,
+      { summary: 'Sign cookies for a folder of media (HLS/DASH); optionally set them', tag: 'playback' },
+      { body: SignedCookiesBodySchema, response: withErrors({ 200: SignedCookiesSchema }) },
+    ),
+    async (request, reply) => {
+      const { answer, distribution, setCookie } = await app.issuer.issueCookies(request.body, request)
+      if (setCookie !== undefined) reply.header('set-cookie', setCookie)
+      request.logSummary = {
+        message: 'signed cookies',
+        facts: { distribution: distribution.name, keyId: answer.keyId, policy: answer.policy, expires: answer.expires, setCookies: request.body.setCookies === true },
+      }
+      return answer
+    },
+  )
+}

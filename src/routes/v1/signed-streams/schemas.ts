@@ -1,0 +1,24 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { STREAM_PREFIXES } from '../../../issuing/stream.js'
+import { AnswerFields, ConditionFields, DistributionName } from '../shared-schemas.js'
+
+export const SignedStreamBodySchema = Type.Object(
+  {
+    distribution: DistributionName,
+    stream: Type.String({ minLength: 1, maxLength: 2048, description: 'The stream name exactly as the player requests it: videos/clip.mp4, videos/clip or mp4:videos/clip' }),
+    resource: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Custom-policy stream-name pattern with * and ? wildcards (videos/*); it must cover the stream name' })),
+    stripExtension: Type.Optional(Type.Boolean({ description: 'Drop the file extension of the last segment before signing (videos/clip.mp4 → videos/clip)' })),
+    prefix: Type.Optional(Type.Union(STREAM_PREFIXES.map((p) => Type.Literal(p)), { description: 'Add a type prefix before signing (videos/clip → mp4:videos/clip)' })),
+    ...ConditionFields,
+  },
+  { additionalProperties: false },
+)
+export type SignedStreamBody = Static<typeof SignedStreamBodySchema>
+
+export const SignedStreamSchema = Type.Object({
+  streamer: Type.String({ description: 'rtmp://<rtmpDomain>/cfx/st' }),
+  stream: Type.String({ description: 'The signed stream name: <name>?Expires=…&Signature=…&Key-Pair-Id=… (or Policy=)' }),
+  streamEscaped: Type.String({ description: 'The same with ?, = and & written %3F, %3D, %26 for Flash players' }),
+  ...AnswerFields,
+})
+export type SignedStream = Static<typeof SignedStreamSchema>

@@ -1,0 +1,16 @@
+import type { SigningKey } from '../signing/keys.js'
+import type { HashAlgorithm, Policy } from '../signing/policy.js'
+import type { SignedPolicy } from '../signing/sign.js'
+
+export interface SignRequest {
+  policy: Policy
+  key: SigningKey
+  hashAlgorithm: HashAlgorithm
+  /** The configured distribution name: metrics, and its expiryGranularitySeconds turns the signature cache on. */
+  distribution: string
+}
+
+/** What the issuer needs from a signer: the signature of a planned policy, wherever it is computed. */
+export interface Signer {
+  sign(request: SignRequest): Promise<SignedPolicy>
+}
