@@ -1,4 +1,4 @@
-import { CodedError } from '../signing/errors.js'
+import { CodedError, type SigningErrorCode } from '../signing/errors.js'
 
 export { CodedError }
 
@@ -93,8 +93,11 @@ const AWS_CODE_FAMILIES: ReadonlyArray<readonly [RegExp, number]> = [
 
 export type ErrorCode = keyof typeof ERROR_STATUS
 
+// Every code the signing code throws has its status here: a new one without is a compile error.
+void (ERROR_STATUS satisfies Record<SigningErrorCode, number>)
+
 /** Throws a coded error from anywhere in the app: `throw appError('FORBIDDEN_PATH', '...')`. */
-export function appError(code: ErrorCode, message: string, details?: Record<string, unknown>): CodedError {
+export function appError(code: ErrorCode, message: string, details?: Record<string, unknown>): CodedError<ErrorCode> {
   return new CodedError(code, message, details)
 }
 

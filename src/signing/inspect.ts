@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import { isIPv6 } from 'node:net'
-import { CodedError } from './errors.js'
+import { CodedError, signingError, type SigningErrorCode } from './errors.js'
 import type { KeyAlgorithm } from './keys.js'
 import { buildPolicy, fromCloudFrontBase64, hasWildcard, ipv4InCidr, SIGNING_PARAMS, toIpv4Cidr, type HashAlgorithm, type PolicyType } from './policy.js'
 import { checkPatternLimits, matchesWildcard, stripSigningParams } from './resource.js'
@@ -202,14 +202,14 @@ function parseTarget(url: string): { resource: string; query: string } {
     try {
       new URL(target)
     } catch {
-      throw new CodedError('INVALID_URL', 'url is not a valid http(s) URL')
+      throw signingError('INVALID_URL', 'url is not a valid http(s) URL')
     }
   } else if (/^rtmp[a-z]?:\/\//i.test(target)) {
     const app = /^rtmp[a-z]?:\/\/[^/]+\/cfx\/st\/(.+)$/i.exec(target)
-    if (app === null) throw new CodedError('INVALID_URL', 'an RTMP URL must be rtmp://<rtmpDomain>/cfx/st/<stream name>')
+    if (app === null) throw signingError('INVALID_URL', 'an RTMP URL must be rtmp://<rtmpDomain>/cfx/st/<stream name>')
     target = app[1]
   } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
-    throw new CodedError('INVALID_URL', 'url must be an http(s) or rtmp URL, or a stream name')
+    throw signingError('INVALID_URL', 'url must be an http(s) or rtmp URL, or a stream name')
   } else if (!target.includes('?') && /%3F/i.test(target)) {
     target = target.replace(/%3F|%3D|%26/gi, (escaped) => ({ '%3F': '?', '%3D': '=', '%26': '&' })[escaped.toUpperCase()]!)
   }
@@ -349,7 +349,7 @@ function matchesPolicyResource(pattern: string, resource: string): boolean {
     try {
       checkPatternLimits(pattern)
     } catch (err) {
-      if (err instanceof CodedError) throw new CodedError(err.code, `the policy's Resource is not judged: ${err.message}`)
+      if (err instanceof CodedError) throw signingError(err.code as SigningErrorCode, `the policy's Resource is not judged: ${err.message}`)
       throw err
     }
   }
@@ -372,11 +372,11 @@ function checkIp(cidr: string | null, viewer: ViewerIp | undefined, pass: Report
 
 /** The viewer's address: IPv4 (IPv4-mapped IPv6 included) or IPv6; anything else is a coded error. */
 function parseViewerIp(ip: string): ViewerIp {
-  if (ip.includes('/')) throw new CodedError('INVALID_IP_ADDRESS', 'ip must be one address, not a range')
+  if (ip.includes('/')) throw signingError('INVALID_IP_ADDRESS', 'ip must be one address, not a range')
   try {
     return { given: ip, ipv4: toIpv4Cidr(ip).replace(/\/32$/, '') }
   } catch (err) {
     if (err instanceof CodedError && err.code === 'IPV6_NOT_SUPPORTED' && isIPv6(ip.trim())) return { given: ip }
-    throw new CodedError('INVALID_IP_ADDRESS', `ip "${ip}" is not an IPv4 or IPv6 address`)
+    throw signingError('INVALID_IP_ADDRESS', `ip "${ip}" is not an IPv4 or IPv6 address`)
   }
 }

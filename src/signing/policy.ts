@@ -1,4 +1,4 @@
-import { CodedError } from './errors.js'
+import { signingError } from './errors.js'
 
 export type HashAlgorithm = 'SHA1' | 'SHA256'
 export type PolicyType = 'canned' | 'custom'
@@ -61,14 +61,14 @@ export function toIpv4Cidr(input: string): string {
   if (address.includes(':')) {
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
     if (mapped && rest.length === 0 && prefix === undefined) return `${mapped[1]}/32`
-    throw new CodedError('IPV6_NOT_SUPPORTED', `CloudFront signed-URL IP conditions accept IPv4 only; got the IPv6 address "${value}"`)
+    throw signingError('IPV6_NOT_SUPPORTED', `CloudFront signed-URL IP conditions accept IPv4 only; got the IPv6 address "${value}"`)
   }
   if (rest.length > 0 || !IPV4.test(address)) {
-    throw new CodedError('INVALID_IP_ADDRESS', `"${value}" is not an IPv4 address or CIDR (a.b.c.d or a.b.c.d/n)`)
+    throw signingError('INVALID_IP_ADDRESS', `"${value}" is not an IPv4 address or CIDR (a.b.c.d or a.b.c.d/n)`)
   }
   if (prefix === undefined) return `${address}/32`
   if (!/^(3[0-2]|[12]?\d)$/.test(prefix)) {
-    throw new CodedError('INVALID_IP_ADDRESS', `"${value}" has an invalid prefix length (0 to 32)`)
+    throw signingError('INVALID_IP_ADDRESS', `"${value}" has an invalid prefix length (0 to 32)`)
   }
   return `${address}/${prefix}`
 }

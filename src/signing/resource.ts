@@ -1,4 +1,4 @@
-import { CodedError } from './errors.js'
+import { signingError } from './errors.js'
 import { SIGNING_PARAMS } from './policy.js'
 
 // RFC 3986 unreserved characters stay as they are; everything else is percent-encoded, so a
@@ -28,10 +28,10 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u
  * and normalises `/free/..%2Fpaid%2Fa.mp4` or `/free/..\paid\a.mp4` serves `/paid/a.mp4`.
  */
 export function checkRawPath(rawPath: string): void {
-  if (!rawPath.startsWith('/')) throw new CodedError('INVALID_PATH', 'path must start with "/"')
-  if (/[\u0000-\u001f\u007f]/.test(rawPath)) throw new CodedError('INVALID_PATH', 'path contains control characters')
-  if (LONE_SURROGATE.test(rawPath)) throw new CodedError('INVALID_PATH', 'path is not well-formed Unicode (a lone surrogate)')
-  if (hasDotSegment(rawPath)) throw new CodedError('INVALID_PATH', 'path contains "." or ".." segments (percent-decoded, "/" and "\\" both separating)')
+  if (!rawPath.startsWith('/')) throw signingError('INVALID_PATH', 'path must start with "/"')
+  if (/[\u0000-\u001f\u007f]/.test(rawPath)) throw signingError('INVALID_PATH', 'path contains control characters')
+  if (LONE_SURROGATE.test(rawPath)) throw signingError('INVALID_PATH', 'path is not well-formed Unicode (a lone surrogate)')
+  if (hasDotSegment(rawPath)) throw signingError('INVALID_PATH', 'path contains "." or ".." segments (percent-decoded, "/" and "\\" both separating)')
 }
 
 const DOT_SEGMENT = /(?:^|[/\\])\.\.?(?:[/\\]|$)/
@@ -51,7 +51,7 @@ export function encodeQuery(params: Record<string, string>): string {
     .map(([key, value]) => {
       checkNotSigningParam(key)
       if (LONE_SURROGATE.test(key) || LONE_SURROGATE.test(value)) {
-        throw new CodedError('VALIDATION_ERROR', 'body.query: names and values must be well-formed Unicode (no lone surrogates)')
+        throw signingError('VALIDATION_ERROR', 'body.query: names and values must be well-formed Unicode (no lone surrogates)')
       }
       return `${encodeSegment(key)}=${encodeSegment(value)}`
     })
@@ -60,7 +60,7 @@ export function encodeQuery(params: Record<string, string>): string {
 
 export function checkNotSigningParam(name: string): void {
   if ((SIGNING_PARAMS as readonly string[]).includes(name)) {
-    throw new CodedError('RESERVED_QUERY_PARAMETER', `query parameter "${name}" is reserved for CloudFront signing`)
+    throw signingError('RESERVED_QUERY_PARAMETER', `query parameter "${name}" is reserved for CloudFront signing`)
   }
 }
 
@@ -98,7 +98,7 @@ const QUESTION = 63 // '?'
 /** Refuses a caller's wildcard pattern longer than MAX_PATTERN_LENGTH or with more than MAX_PATTERN_WILDCARDS `*`/`?`. */
 export function checkPatternLimits(pattern: string): void {
   if (pattern.length > MAX_PATTERN_LENGTH) {
-    throw new CodedError('RESOURCE_TOO_LONG', `a wildcard resource is at most ${MAX_PATTERN_LENGTH} characters (this one has ${pattern.length})`)
+    throw signingError('RESOURCE_TOO_LONG', `a wildcard resource is at most ${MAX_PATTERN_LENGTH} characters (this one has ${pattern.length})`)
   }
   let wildcards = 0
   for (let i = 0; i < pattern.length; i++) {
@@ -106,19 +106,19 @@ export function checkPatternLimits(pattern: string): void {
     if (c === STAR || c === QUESTION) wildcards++
   }
   if (wildcards > MAX_PATTERN_WILDCARDS) {
-    throw new CodedError('TOO_MANY_WILDCARDS', `a wildcard resource has at most ${MAX_PATTERN_WILDCARDS} "*" and "?" (this one has ${wildcards})`)
+    throw signingError('TOO_MANY_WILDCARDS', `a wildcard resource has at most ${MAX_PATTERN_WILDCARDS} "*" and "?" (this one has ${wildcards})`)
   }
   const firstStar = pattern.indexOf('*')
   for (let start = firstStar + 1, stop = pattern.indexOf('*', start); firstStar !== -1 && stop !== -1; start = stop + 1, stop = pattern.indexOf('*', start)) {
     if (stop - start > MAX_QUESTION_PART_LENGTH && pattern.slice(start, stop).includes('?')) {
-      throw new CodedError('RESOURCE_TOO_LONG', `between two "*", a run holding "?" is at most ${MAX_QUESTION_PART_LENGTH} characters (this one has ${stop - start})`)
+      throw signingError('RESOURCE_TOO_LONG', `between two "*", a run holding "?" is at most ${MAX_QUESTION_PART_LENGTH} characters (this one has ${stop - start})`)
     }
   }
 }
 
 /** Refuses a URL longer than CloudFront serves. */
 export function checkUrlLength(url: string): void {
-  if (url.length > MAX_URL_LENGTH) throw new CodedError('URL_TOO_LONG', `CloudFront serves URLs of at most ${MAX_URL_LENGTH} bytes (this one has ${url.length} before signing)`)
+  if (url.length > MAX_URL_LENGTH) throw signingError('URL_TOO_LONG', `CloudFront serves URLs of at most ${MAX_URL_LENGTH} bytes (this one has ${url.length} before signing)`)
 }
 
 /** CloudFront's resource matching: `*` is any run of characters, `?` exactly one, the rest literal. */
@@ -263,13 +263,13 @@ export function splitUrlPattern(pattern: string): UrlPattern {
   const separator = pattern.indexOf('://')
   const scheme = separator === -1 ? '' : pattern.slice(0, separator).toLowerCase()
   if (scheme !== 'http' && scheme !== 'https' && scheme !== 'http*') {
-    throw new CodedError('INVALID_RESOURCE', 'resource must be a path pattern (/videos/*) or a URL pattern starting http://, https:// or http*://')
+    throw signingError('INVALID_RESOURCE', 'resource must be a path pattern (/videos/*) or a URL pattern starting http://, https:// or http*://')
   }
   const rest = pattern.slice(separator + 3)
   const slash = rest.indexOf('/')
   const host = slash === -1 ? rest : rest.slice(0, slash)
-  if (host.includes('*') || host.includes('?')) throw new CodedError('WILDCARD_HOST', 'the host of a resource must be exact: no "*" or "?" before the path')
-  if (host === '' || slash === -1) throw new CodedError('INVALID_RESOURCE', 'a URL pattern needs a host and a path: https://<host>/videos/*')
+  if (host.includes('*') || host.includes('?')) throw signingError('WILDCARD_HOST', 'the host of a resource must be exact: no "*" or "?" before the path')
+  if (host === '' || slash === -1) throw signingError('INVALID_RESOURCE', 'a URL pattern needs a host and a path: https://<host>/videos/*')
   return { scheme, host, path: rest.slice(slash) }
 }
 
@@ -287,7 +287,7 @@ export function canonicalisePathAndQuery(pathname: string, search: string): { pa
       .map((segment) => decodeURIComponent(segment).replaceAll('/', '%2F'))
       .join('/')
   } catch {
-    throw new CodedError('INVALID_URL', 'the URL path has a malformed percent-encoding')
+    throw signingError('INVALID_URL', 'the URL path has a malformed percent-encoding')
   }
   const path = pathname
     .split('/')
