@@ -111,7 +111,7 @@ describe('auth: tokens that are refused with 401', () => {
       for (const token of [`${header}.${payload}.`, `${header}.${payload}`]) {
         const res = await post(app, bearer(token))
         assert.equal(res.statusCode, 401, `${alg}: ${res.body}`)
-        assert.ok(['TOKEN_INVALID', 'UNAUTHORIZED'].includes(res.json().code))
+        assert.ok(['TOKEN_INVALID', 'UNAUTHORIZED'].includes(res.json().code), "['TOKEN_INVALID', 'UNAUTHORIZED'].includes(res.json().code)")
       }
     }
   })
@@ -275,8 +275,8 @@ describe('auth: where the token may come from, and when it is checked', () => {
     const token = makeToken({ sub: 'a', scope: 'admin:read' })
     for (const headers of [bearer(token), bearer(`${token}x`)]) {
       const res = await post(app, headers)
-      assert.ok(res.statusCode === 401 || res.statusCode === 403)
-      assert.ok(!res.body.includes(token.split('.')[1]))
+      assert.ok(res.statusCode === 401 || res.statusCode === 403, 'res.statusCode === 401 || res.statusCode === 403')
+      assert.ok(!res.body.includes(token.split('.')[1]), "!res.body.includes(token.split('.')[1])")
     }
   })
 })
@@ -324,7 +324,7 @@ describe('auth: expiry and lifetime rules', () => {
     for (const token of [createDevToken(app.config), createToken(app.config, { sub: 'ops', scopes: ['sign'], ttlSeconds: 600 })]) {
       const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())
       assert.equal(typeof claims.exp, 'number')
-      assert.ok(claims.exp > claims.iat)
+      assert.ok(claims.exp > claims.iat, 'claims.exp > claims.iat')
       assert.equal((await post(app, bearer(token))).statusCode, 200)
     }
   })
@@ -367,7 +367,7 @@ describe('auth: times are read on the app\'s clock, never the wall clock', () =>
     const app = await build(t, { now: clock.now })
     const token = makeToken()
     assert.equal((await post(app, bearer(token))).statusCode, 200)
-    assert.ok(app.verifiedTokens.get('bearer', token))
+    assert.ok(app.verifiedTokens.get('bearer', token), "app.verifiedTokens.get('bearer', token)")
     clock.advance(VERIFIED_TOKEN_TTL_MS + 1)
     assert.equal(app.verifiedTokens.get('bearer', token), undefined)
   })
@@ -385,10 +385,10 @@ describe('auth: a verified token is remembered, never past its expiry', () => {
     tokens.remember('bearer', 'already-expired', claims(NOW - 1))
     assert.equal(tokens.get('bearer', 'already-expired'), undefined)
     clock.advance(9_900)
-    assert.ok(tokens.get('bearer', 'short-lived'))
+    assert.ok(tokens.get('bearer', 'short-lived'), "tokens.get('bearer', 'short-lived')")
     clock.advance(200)
     assert.equal(tokens.get('bearer', 'short-lived'), undefined, 'gone once exp has passed')
-    assert.ok(tokens.get('bearer', 'long-lived'))
+    assert.ok(tokens.get('bearer', 'long-lived'), "tokens.get('bearer', 'long-lived')")
     clock.advance(VERIFIED_TOKEN_TTL_MS - 10_000)
     assert.equal(tokens.get('bearer', 'long-lived'), undefined, 'verified again after a minute, however long it lives')
     assert.equal(tokens.get('bearer', 'no-exp'), undefined)
@@ -399,9 +399,9 @@ describe('auth: a verified token is remembered, never past its expiry', () => {
     const tokens = createVerifiedTokens(5_000, clock.now)
     tokens.remember('bearer', 't', claims(NOW + 10))
     tokens.remember('bearer', 'expired-within-tolerance', claims(NOW - 2))
-    assert.ok(tokens.get('bearer', 'expired-within-tolerance'))
+    assert.ok(tokens.get('bearer', 'expired-within-tolerance'), "tokens.get('bearer', 'expired-within-tolerance')")
     clock.advance(14_900)
-    assert.ok(tokens.get('bearer', 't'))
+    assert.ok(tokens.get('bearer', 't'), "tokens.get('bearer', 't')")
     clock.advance(200)
     assert.equal(tokens.get('bearer', 't'), undefined)
   })
@@ -410,9 +410,9 @@ describe('auth: a verified token is remembered, never past its expiry', () => {
     const tokens = createVerifiedTokens(0, testClock().now)
     tokens.remember('query', 'from-query', claims(NOW + 60))
     tokens.remember('bearer', 'from-header', claims(NOW + 60))
-    assert.ok(tokens.get('query', 'from-query'))
+    assert.ok(tokens.get('query', 'from-query'), "tokens.get('query', 'from-query')")
     assert.equal(tokens.get('bearer', 'from-query'), undefined)
-    assert.ok(tokens.get('bearer', 'from-header'))
+    assert.ok(tokens.get('bearer', 'from-header'), "tokens.get('bearer', 'from-header')")
     assert.equal(tokens.get('query', 'from-header'), undefined)
   })
 

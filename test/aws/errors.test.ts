@@ -40,7 +40,7 @@ describe('statusForAwsCode', () => {
 describe('translateAwsError', () => {
   it("keeps CloudFront's code and message for client errors, with the status the table gives", () => {
     const err = translateAwsError(new NoSuchDistribution({ message: 'The specified distribution does not exist.', $metadata: metadata }), 'GetDistribution')
-    assert.ok(err instanceof AwsServiceError)
+    assert.ok(err instanceof AwsServiceError, 'err instanceof AwsServiceError')
     assert.deepEqual(toErrorResponse(err), { statusCode: 404, code: 'NoSuchDistribution', error: 'Not Found', message: 'The specified distribution does not exist.' })
     const conflict = translateAwsError(new DistributionNotDisabled({ message: 'not disabled', $metadata: { httpStatusCode: 409 } }), 'DeleteDistribution')
     assert.equal(toErrorResponse(conflict).statusCode, 409)

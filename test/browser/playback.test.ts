@@ -151,9 +151,9 @@ describe('browser playback through a local CloudFront edge', () => {
     await t.test('a signed URL plays in a media element', async () => {
       const played = await play(page, signedUrl)
       assert.equal(played.played, true, JSON.stringify(played))
-      assert.ok(played.duration! > 0.4)
+      assert.ok(played.duration! > 0.4, 'played.duration! > 0.4')
       const decisions = decisionsFor(edge, '/media/tone.wav')
-      assert.ok(decisions.length > 0)
+      assert.ok(decisions.length > 0, 'decisions.length > 0')
       assert.deepEqual(new Set(decisions.map((d) => `${d.status} ${d.source} ${d.reason}`)), new Set(['200 url null']))
     })
 
@@ -187,7 +187,7 @@ describe('browser playback through a local CloudFront edge', () => {
       for (const segment of segments) assert.equal((await load(page, new URL(segment, playlist).href)).status, 200, segment)
       assert.equal((await play(page, new URL(segments[0], playlist).href)).played, true, 'a media element sends the cookies too')
       const judged = edge.decisions.slice(mark)
-      assert.ok(judged.length >= 4)
+      assert.ok(judged.length >= 4, 'judged.length >= 4')
       assert.ok(judged.every((d) => d.status === 200 && d.source === 'cookies'), JSON.stringify(judged))
 
       const other = await load(page, `${MEDIA}/hls/movie-43/index.m3u8`)

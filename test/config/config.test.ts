@@ -107,7 +107,7 @@ describe('config: validation', () => {
 
   it('a missing file names the file', (t) => {
     const file = join(tempDir(t), 'nope.yaml')
-    assert.ok(problemsOf({ file })[0].startsWith(`${file}: `))
+    assert.ok(problemsOf({ file })[0].startsWith(`${file}: `), 'problemsOf({ file })[0].startsWith(`${file}: `)')
   })
 
   it('production with no keys and no auth stops, naming both, and creates nothing', (t) => {
@@ -170,7 +170,7 @@ describe('config: validation', () => {
     const config = loadConfig({ production: true, input: { ...VALID, auth: { jwt: { secretFile: join(dir, 'secret') } }, keys: { ...VALID.keys, passphraseFile: join(dir, 'passphrase') } } })
     assert.equal(config.auth.jwt.secret, TEST_JWT_SECRET)
     assert.equal(config.keys.passphrase, 'pass phrase')
-    assert.ok(Object.isFrozen(config.distributions.media))
+    assert.ok(Object.isFrozen(config.distributions.media), 'Object.isFrozen(config.distributions.media)')
   })
 
   it('auth.jwt token and JWKS bounds: tokens must expire and the JWKS is capped by default; bad values are refused', () => {
@@ -199,11 +199,11 @@ describe('config: development defaults', () => {
     assert.equal(first.development, true)
     assert.match(first.keys.activeKeyId!, /^K[A-Z0-9]{6,63}$/)
     const keyFile = join(first.keys.dir, `${first.keys.activeKeyId}.pem`)
-    assert.ok(keyFile.startsWith(devDir))
+    assert.ok(keyFile.startsWith(devDir), 'keyFile.startsWith(devDir)')
     assert.equal(statSync(keyFile).mode & 0o077, 0, 'the key file is private to its owner')
     assert.equal(statSync(join(devDir, 'jwt-secret')).mode & 0o077, 0, 'the secret file is private to its owner')
     assert.equal(loadSigningKey(keyFile).algorithm, 'RSA')
-    assert.ok(first.auth.jwt.secret!.length >= 32)
+    assert.ok(first.auth.jwt.secret!.length >= 32, 'first.auth.jwt.secret!.length >= 32')
     assert.ok(Object.keys(first.distributions).length > 0, 'the embedded defaults name a distribution')
 
     const keyBytes = readFileSync(keyFile, 'utf8')

@@ -50,7 +50,7 @@ describe('GET /openapi.json and /docs', () => {
     const paths = await page.$$eval('.opblock-summary-path', (nodes) => nodes.map((node) => node.getAttribute('data-path')))
     const expected = Object.keys((await app.inject({ method: 'GET', url: '/openapi.json' })).json().paths)
     for (const path of expected) assert.ok(paths.includes(path), `${path} is not listed in /docs`)
-    assert.ok(await page.isVisible('.info .title'))
+    assert.ok(await page.isVisible('.info .title'), "await page.isVisible('.info .title')")
     assert.deepEqual(problems, [])
   })
 })

@@ -45,7 +45,7 @@ describe('openapi.yaml', () => {
     const operations = Object.entries(api.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, path, operation })),
     )
-    assert.ok(operations.some((o) => o.name === 'POST /v1/signed-urls'))
+    assert.ok(operations.some((o) => o.name === 'POST /v1/signed-urls'), "operations.some((o) => o.name === 'POST /v1/signed-urls')")
     for (const { name, path, operation } of operations.filter((o) => o.path.startsWith('/v1/'))) {
       assert.deepEqual(operation.security, [{ bearerAuth: [] }], `${name} security`)
       const errors = operation.responses['4XX'] ?? operation.responses['4xx']

@@ -173,7 +173,7 @@ describe('public keys and key groups', () => {
     const Id = created.PublicKey!.Id!
     assert.match(Id, /^K[A-Z0-9]{13}$/)
     assert.equal(created.PublicKey!.PublicKeyConfig!.EncodedKey, EncodedKey)
-    assert.ok(created.PublicKey!.CreatedTime instanceof Date)
+    assert.ok(created.PublicKey!.CreatedTime instanceof Date, 'created.PublicKey!.CreatedTime instanceof Date')
     const got = await cloudfront.send(new GetPublicKeyCommand({ Id }))
     assert.equal(got.ETag, created.ETag)
     const listed = await cloudfront.send(new ListPublicKeysCommand({ MaxItems: 1 }))

@@ -120,7 +120,7 @@ describe('AWS CLI against the emulator process', () => {
     })
     assert.equal(response.status, 201)
     const listed = await awsJson(endpoint, ['cloudfront', 'list-distributions'])
-    assert.ok(listed.DistributionList.Items.length >= 2)
+    assert.ok(listed.DistributionList.Items.length >= 2, 'listed.DistributionList.Items.length >= 2')
   })
 
   it('exits cleanly on SIGTERM', async () => {

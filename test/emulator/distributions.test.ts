@@ -43,7 +43,7 @@ describe('web distributions', () => {
     const got = await cloudfront.send(new GetDistributionCommand({ Id: distribution.Id }))
     assert.equal(got.ETag, created.ETag)
     assert.equal(got.Distribution!.DistributionConfig!.Comment, 'round trip')
-    assert.ok(got.Distribution!.LastModifiedTime instanceof Date)
+    assert.ok(got.Distribution!.LastModifiedTime instanceof Date, 'got.Distribution!.LastModifiedTime instanceof Date')
     // Defaults CloudFront fills in, and lists with Quantity 0 come back without Items.
     const config = got.Distribution!.DistributionConfig!
     assert.equal(config.PriceClass, 'PriceClass_All')
@@ -82,7 +82,7 @@ describe('web distributions', () => {
     // The ETag that was current before the update is now stale.
     await rejectsWith(cloudfront.send(new UpdateDistributionCommand({ Id, IfMatch: created.ETag, DistributionConfig })), 'PreconditionFailed', 412)
     const error = await rejectsWith(cloudfront.send(new DeleteDistributionCommand({ Id, IfMatch: first.ETag })), 'DistributionNotDisabled', 409)
-    assert.ok(error instanceof DistributionNotDisabled)
+    assert.ok(error instanceof DistributionNotDisabled, 'error instanceof DistributionNotDisabled')
     assert.equal(error.$fault, 'client')
   })
 

@@ -91,7 +91,7 @@ describe('test-control endpoints', () => {
   it('resets all state over HTTP, and reports health', async () => {
     const { cloudfront } = context
     await cloudfront.send(new CreateDistributionCommand({ DistributionConfig: webDistributionConfig() }))
-    assert.ok(((await cloudfront.send(new ListDistributionsCommand({}))).DistributionList!.Quantity ?? 0) > 0)
+    assert.ok(((await cloudfront.send(new ListDistributionsCommand({}))).DistributionList!.Quantity ?? 0) > 0, '((await cloudfront.send(new ListDistributionsCommand({}))).DistributionList!.Quantity ?? 0) > 0')
     assert.equal((await post('/reset')).status, 200)
     assert.equal((await cloudfront.send(new ListDistributionsCommand({}))).DistributionList!.Quantity, 0)
     const health = await fetch(`${context.endpoint}/__emulator/health`)

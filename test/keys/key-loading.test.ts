@@ -191,8 +191,8 @@ describe('signing keys: the formats CloudFront keys come in load', () => {
     const crlf = RSA_PEM.replace(/\n/g, '\r\n')
     const withBagAttributes = `Bag Attributes\n    localKeyID: 01 00 00 00\nKey Attributes: <No Attributes>\n${EC_PEM}`
     const dir = keyDir(t, { [`${RSA_KEY_ID}.pem`]: crlf, [`${EC_KEY_ID}.pem`]: withBagAttributes })
-    assert.ok(loadSigningKey(join(dir, `${RSA_KEY_ID}.pem`)).publicKey.equals(createPublicKey(RSA_PEM)))
-    assert.ok(loadSigningKey(join(dir, `${EC_KEY_ID}.pem`)).publicKey.equals(createPublicKey(EC_PEM)))
+    assert.ok(loadSigningKey(join(dir, `${RSA_KEY_ID}.pem`)).publicKey.equals(createPublicKey(RSA_PEM)), 'loadSigningKey(join(dir, `${RSA_KEY_ID}.pem`)).publicKey.equals(createPublicKey(RSA_PEM))')
+    assert.ok(loadSigningKey(join(dir, `${EC_KEY_ID}.pem`)).publicKey.equals(createPublicKey(EC_PEM)), 'loadSigningKey(join(dir, `${EC_KEY_ID}.pem`)).publicKey.equals(createPublicKey(EC_PEM))')
   })
 
   it('encrypted keys load with the right passphrase from keys.passphraseFile (PKCS#8 and traditional PKCS#1)', async (t) => {

@@ -8,7 +8,8 @@ import { diffKeySets, retireKeys, type RetiredKey } from '../../src/keys/store.j
 import { fingerprintKeyDirectory, loadSigningKey, type SigningKey } from '../../src/signing/keys.js'
 import { build, captureLogs, testConfig, TEST_NOW_MS } from '../support/build.js'
 import { EC_KEY_ID, EC_PEM, LEGACY_KEY_ID, RSA_KEY_ID, RSA_PEM } from '../support/keys.js'
-import { makeSecretVolume, waitFor, type SecretVolume } from '../support/secret-volume.js'
+import { makeSecretVolume, type SecretVolume } from '../support/secret-volume.js'
+import { waitFor } from '../support/wait.js'
 import { bearer } from '../support/tokens.js'
 
 // "Within a few seconds" in production (5 s checks); here the checks run every 0.2 s.
@@ -93,7 +94,7 @@ describe('key store: reloading a Kubernetes secret volume', () => {
     assert.equal(ready.body.status, 'ready')
     assert.equal(ready.body.keys.lastReloadError.code, 'KEY_NOT_PEM')
     assert.match(ready.body.keys.lastReloadError.message, new RegExp(`${EC_KEY_ID}\\.pem`))
-    assert.ok(!Number.isNaN(Date.parse(ready.body.keys.lastReloadError.at)))
+    assert.ok(!Number.isNaN(Date.parse(ready.body.keys.lastReloadError.at)), '!Number.isNaN(Date.parse(ready.body.keys.lastReloadError.at))')
 
     const warning = logs.text().split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((line) => line.code === 'KEY_NOT_PEM')
     assert.equal(warning?.level, 40, 'logged as a warning')

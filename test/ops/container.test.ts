@@ -55,7 +55,7 @@ describe('the container image (Dockerfile)', () => {
     for (const path of [runtime.env.CONFIG_FILE, runtime.env.KEYS_DIR]) assert.ok(readme.includes(path), `README names ${path}`)
     const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim())
     assert.equal(ignored.find((line) => line && !line.startsWith('#')), '*', '.dockerignore starts from nothing (no .dev secrets, no node_modules)')
-    assert.ok(!ignored.some((line) => /^!(\.dev|node_modules)/.test(line)))
+    assert.ok(!ignored.some((line) => /^!(\.dev|node_modules)/.test(line)), '!ignored.some((line) => /^!(\\.dev|node_modules)/.test(line))')
   })
 
   it('runs from a clean folder built the way the image is, with the ConfigMap and a mounted keys secret', async (t) => {
@@ -66,7 +66,7 @@ describe('the container image (Dockerfile)', () => {
 
     // The build stage's output: `npm run build` (tsconfig.build.json), compiled into that stage's WORKDIR.
     const buildStage = stages.find((stage) => runtime.all('COPY').some((step) => step.includes(`--from=${stage.name} `)))!
-    assert.ok(buildStage.all('RUN').includes('npm run build'))
+    assert.ok(buildStage.all('RUN').includes('npm run build'), "buildStage.all('RUN').includes('npm run build')")
     const buildRoot = join(work, 'build')
     stageRoots.set(buildStage.name, buildRoot)
     run('npm', ['run', 'build', '--', '--outDir', join(buildRoot, 'dist')], REPO)
@@ -92,8 +92,8 @@ describe('the container image (Dockerfile)', () => {
         }
       }
     }
-    assert.ok(existsSync(join(appDir, 'dist/server.js')))
-    assert.ok(existsSync(join(appDir, 'node_modules/fastify')))
+    assert.ok(existsSync(join(appDir, 'dist/server.js')), "existsSync(join(appDir, 'dist/server.js'))")
+    assert.ok(existsSync(join(appDir, 'node_modules/fastify')), "existsSync(join(appDir, 'node_modules/fastify'))")
     for (const dev of ['typescript', 'tsx', 'pino-pretty', 'fast-check']) assert.ok(!existsSync(join(appDir, 'node_modules', dev)), `${dev} is a development dependency`)
     assert.equal(workdir, '/app')
 

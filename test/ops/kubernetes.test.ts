@@ -33,13 +33,13 @@ describe('deploy/kubernetes', () => {
   })
 
   it('runs two or more replicas, scaled by an HPA that never goes below two', () => {
-    assert.ok(deployment.spec.replicas >= 2)
+    assert.ok(deployment.spec.replicas >= 2, 'deployment.spec.replicas >= 2')
     assert.deepEqual(deployment.spec.selector.matchLabels, deployment.spec.template.metadata.labels)
     const hpa = one('HorizontalPodAutoscaler')
     assert.equal(hpa.apiVersion, 'autoscaling/v2')
     assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name })
-    assert.ok(hpa.spec.minReplicas >= 2 && hpa.spec.maxReplicas > hpa.spec.minReplicas)
-    assert.ok(hpa.spec.metrics.some((m: Manifest) => m.resource?.name === 'cpu'))
+    assert.ok(hpa.spec.minReplicas >= 2 && hpa.spec.maxReplicas > hpa.spec.minReplicas, 'hpa.spec.minReplicas >= 2 && hpa.spec.maxReplicas > hpa.spec.minReplicas')
+    assert.ok(hpa.spec.metrics.some((m: Manifest) => m.resource?.name === 'cpu'), "hpa.spec.metrics.some((m: Manifest) => m.resource?.name === 'cpu')")
   })
 
   it('serves on the image\'s port, probed on /readyz and /healthz, behind a Service that selects the pods', () => {
@@ -61,7 +61,7 @@ describe('deploy/kubernetes', () => {
     // A subPath mount would never see the kubelet's atomic ..data swap, so rotations would not arrive.
     assert.equal(mount.subPath, undefined)
     const volume = pod.volumes.find((v: Manifest) => v.name === mount.name)
-    assert.ok(volume.secret?.secretName)
+    assert.ok(volume.secret?.secretName, 'volume.secret?.secretName')
     assert.equal(volume.secret.defaultMode & 0o007, 0, 'keys unreadable by others')
   })
 
@@ -83,7 +83,7 @@ describe('deploy/kubernetes', () => {
     assert.equal(config.keys.dir, runtime.env.KEYS_DIR)
     assert.ok(input.keys?.dir === undefined || input.keys.dir === runtime.env.KEYS_DIR, 'keys.dir, if given, is the mount point')
     assert.ok(input.server?.port === undefined || String(input.server.port) === runtime.env.PORT, 'server.port, if given, is the container port')
-    assert.ok(Object.keys(config.distributions).length > 0)
+    assert.ok(Object.keys(config.distributions).length > 0, 'Object.keys(config.distributions).length > 0')
     assert.ok(config.rateLimit.redisUrl !== undefined, 'replicas share one rate-limit budget')
   })
 
@@ -100,7 +100,7 @@ describe('deploy/kubernetes', () => {
   it('gives the service time to drain: readiness fails within the drain delay, which ends before the grace period and SIGKILL', () => {
     const graceMs = Number(envValue('SHUTDOWN_GRACE_MS') ?? 10_000)
     const delayMs = Number(envValue('SHUTDOWN_DELAY_MS') ?? 5_000)
-    assert.ok(delayMs < graceMs)
+    assert.ok(delayMs < graceMs, 'delayMs < graceMs')
     assert.ok(pod.terminationGracePeriodSeconds * 1000 > graceMs, 'terminationGracePeriodSeconds above SHUTDOWN_GRACE_MS')
     const { periodSeconds, failureThreshold } = container.readinessProbe
     assert.ok(periodSeconds * failureThreshold * 1000 <= delayMs, 'readiness notices the shutdown within SHUTDOWN_DELAY_MS')

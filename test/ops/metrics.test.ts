@@ -45,8 +45,8 @@ describe('GET /metrics', () => {
     assert.equal((await sign({ distribution: 'demo', path: '/videos/a.mp4' })).statusCode, 200)
     assert.equal((await sign({ distribution: 'demo', path: '/videos/a.mp4', keyId: EC_KEY_ID, hashAlgorithm: 'SHA256', notBefore: TEST_NOW_MS / 1000 })).statusCode, 200)
     const text = await scrape(app)
-    assert.ok(samples(text, 'cf_signer_signatures_issued_total').includes('cf_signer_signatures_issued_total{distribution="demo",policy="canned",algorithm="RSA-SHA1",key_id="K2JCJMDEHXQW5F"} 1'))
-    assert.ok(samples(text, 'cf_signer_signatures_issued_total').includes(`cf_signer_signatures_issued_total{distribution="demo",policy="custom",algorithm="ECDSA-SHA256",key_id="${EC_KEY_ID}"} 1`))
+    assert.ok(samples(text, 'cf_signer_signatures_issued_total').includes('cf_signer_signatures_issued_total{distribution="demo",policy="canned",algorithm="RSA-SHA1",key_id="K2JCJMDEHXQW5F"} 1'), "samples(text, 'cf_signer_signatures_issued_total').includes('cf_signer_signatures_issued_total{dist…")
+    assert.ok(samples(text, 'cf_signer_signatures_issued_total').includes(`cf_signer_signatures_issued_total{distribution="demo",policy="custom",algorithm="ECDSA-SHA256",key_id="${EC_KEY_ID}"} 1`), "samples(text, 'cf_signer_signatures_issued_total').includes(`cf_signer_signatures_issued_total{dist…")
   })
 
   it('records request latency by method, route pattern and status; unmatched URLs never appear raw', async (t) => {
@@ -55,9 +55,9 @@ describe('GET /metrics', () => {
     await app.inject({ url: '/no/such/path?token=secret-value' })
     await app.inject({ url: '/healthz' })
     const counts = samples(await scrape(app), 'cf_signer_http_request_duration_seconds_count')
-    assert.ok(counts.includes('cf_signer_http_request_duration_seconds_count{method="POST",route="/v1/signed-urls",status="200"} 1'))
-    assert.ok(counts.includes('cf_signer_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1'))
-    assert.ok(counts.includes('cf_signer_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1'))
+    assert.ok(counts.includes('cf_signer_http_request_duration_seconds_count{method="POST",route="/v1/signed-urls",status="200"} 1'), 'counts.includes(\'cf_signer_http_request_duration_seconds_count{method="POST",route="/v1/signed-urls…')
+    assert.ok(counts.includes('cf_signer_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1'), 'counts.includes(\'cf_signer_http_request_duration_seconds_count{method="GET",route="unmatched",statu…')
+    assert.ok(counts.includes('cf_signer_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1'), 'counts.includes(\'cf_signer_http_request_duration_seconds_count{method="GET",route="/healthz",status…')
     const all = await scrape(app)
     assert.ok(!all.includes('/no/such/path') && !all.includes('secret-value'), 'no raw URL in a label')
     assert.match(all, /cf_signer_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/healthz",status="200"\}/)
@@ -71,8 +71,8 @@ describe('GET /metrics', () => {
     await app.inject({ url: '/missing' })
     const errors = samples(await scrape(app), 'cf_signer_errors_total')
     assert.ok(errors.includes('cf_signer_errors_total{code="UNAUTHORIZED",status="401"} 1'), errors.join('\n'))
-    assert.ok(errors.includes('cf_signer_errors_total{code="UNKNOWN_DISTRIBUTION",status="400"} 2'))
-    assert.ok(errors.includes('cf_signer_errors_total{code="NOT_FOUND",status="404"} 1'))
+    assert.ok(errors.includes('cf_signer_errors_total{code="UNKNOWN_DISTRIBUTION",status="400"} 2'), 'errors.includes(\'cf_signer_errors_total{code="UNKNOWN_DISTRIBUTION",status="400"} 2\')')
+    assert.ok(errors.includes('cf_signer_errors_total{code="NOT_FOUND",status="404"} 1'), 'errors.includes(\'cf_signer_errors_total{code="NOT_FOUND",status="404"} 1\')')
     assert.ok(!errors.some((line) => line.includes('status="200"')), 'successes are not errors')
   })
 
@@ -86,7 +86,7 @@ describe('GET /metrics', () => {
     const ages = samples(text, 'cf_signer_key_age_seconds')
     const rsaAge = `cf_signer_key_age_seconds{key_id="${RSA_KEY_ID}",active="true"}`
     assert.ok(Math.abs(value(text, rsaAge)! - 90) < 0.001, ages.join('\n'))
-    assert.ok(ages.some((line) => line.startsWith(`cf_signer_key_age_seconds{key_id="${LEGACY_KEY_ID}",active="false"}`)))
+    assert.ok(ages.some((line) => line.startsWith(`cf_signer_key_age_seconds{key_id="${LEGACY_KEY_ID}",active="false"}`)), 'ages.some((line) => line.startsWith(`cf_signer_key_age_seconds{key_id="${LEGACY_KEY_ID}",active="fa…')
     assert.equal(ages.length, 3)
 
     clock += 10_000

@@ -149,7 +149,7 @@ describe('shutdown on SIGTERM', () => {
     const idle = (await openKeepAlive(port))!
     t.after(() => idle.socket.destroy())
     const first = await idle.send('/healthz')
-    assert.ok(first !== 'reset' && first.statusCode === 200 && first.connection === 'keep-alive')
+    assert.ok(first !== 'reset' && first.statusCode === 200 && first.connection === 'keep-alive', "first !== 'reset' && first.statusCode === 200 && first.connection === 'keep-alive'")
     let idleClosedAt = Infinity
     idle.closed.then(() => (idleClosedAt = performance.now()))
 
@@ -157,7 +157,9 @@ describe('shutdown on SIGTERM', () => {
     let signalledAt = Infinity
     const answers: Array<{ answer: RawAnswer; at: number; openedAt: number; first: boolean }> = []
     const busy = (async () => {
+      const deadline = performance.now() + graceMs + 5000
       for (;;) {
+        assert.ok(performance.now() < deadline, 'the busy client stopped being served before the grace period ended')
         const connection = await openKeepAlive(port)
         if (connection === null) return
         t.after(() => connection.socket.destroy())
@@ -165,9 +167,10 @@ describe('shutdown on SIGTERM', () => {
         for (let first = true; ; first = false) {
           const answer = await connection.send('/healthz')
           answers.push({ answer, at: performance.now(), openedAt, first })
-          if (answer === 'reset' || answer.connection === 'close') break
+          if (answer === 'reset' || answer.connection === 'close' || performance.now() > deadline) break
           await new Promise((resolve) => setTimeout(resolve, 20))
         }
+        if (performance.now() > deadline) connection.socket.destroy()
         await connection.closed
       }
     })()
@@ -188,10 +191,10 @@ describe('shutdown on SIGTERM', () => {
     const served = answers.filter(({ answer }) => answer !== 'reset').map(({ answer, at }) => ({ ...(answer as Exclude<RawAnswer, 'reset'>), at }))
     assert.ok(served.every((a) => a.statusCode === 200 || (a.statusCode === 503 && JSON.parse(a.body).code === 'SHUTTING_DOWN')), JSON.stringify(served.map((a) => a.statusCode)))
     // Before the signal the connection was kept; during the drain every answer closed its own.
-    assert.ok(served.some((a) => a.at < signalledAt && a.connection === 'keep-alive'))
+    assert.ok(served.some((a) => a.at < signalledAt && a.connection === 'keep-alive'), "served.some((a) => a.at < signalledAt && a.connection === 'keep-alive')")
     const drained = served.filter((a) => a.connection === 'close')
     assert.ok(drained.length >= 5, `${drained.length} answers during the drain`)
-    assert.ok(drained.every((a) => a.at >= signalledAt))
+    assert.ok(drained.every((a) => a.at >= signalledAt), 'drained.every((a) => a.at >= signalledAt)')
     assert.equal(served.at(-1)!.connection, 'close')
     assert.ok(served.filter((a) => a.at > drained[0].at).every((a) => a.connection === 'close'), 'no connection was kept once the drain began')
     // The idle connection was closed by the server when it stopped accepting, long before its keep-alive timeout.

@@ -47,7 +47,7 @@ describe('JSON bodies are typed strictly, query strings are coerced', () => {
     const page = await call(app, 'GET', '/origin-access-identities?maxItems=1', { headers: READ })
     assert.equal(page.status, 200)
     assert.equal(page.body.items.length, 1)
-    assert.ok(page.body.nextMarker)
+    assert.ok(page.body.nextMarker, 'page.body.nextMarker')
     const words = await call(app, 'GET', '/origin-access-identities?maxItems=one', { headers: READ })
     assert.equal(words.status, 400)
     assert.equal(words.body.code, 'VALIDATION_ERROR')

@@ -47,14 +47,14 @@ describe('rate-limit store circuit breaker', () => {
     fail(2)
     advance(10_000)
     const probe = breaker.acquire()
-    assert.ok(probe)
+    assert.ok(probe, 'probe')
     assert.equal(breaker.state(), 'half-open')
     // Only the probe: the others still skip the store while it runs.
     assert.equal(breaker.acquire(), undefined)
     probe(true)
     assert.equal(breaker.state(), 'closed')
     assert.deepEqual(events, ['open', 'close'])
-    assert.ok(breaker.acquire())
+    assert.ok(breaker.acquire(), 'breaker.acquire()')
   })
 
   it('a probe that fails opens the circuit for another cool-down, without a second trip', () => {
@@ -97,7 +97,7 @@ describe('rate-limit store circuit breaker', () => {
     assert.equal(breaker.acquire(), undefined)
     advance(1)
     const next = breaker.acquire()
-    assert.ok(next)
+    assert.ok(next, 'next')
     lost(false)
     assert.equal(breaker.state(), 'half-open')
     next(true)

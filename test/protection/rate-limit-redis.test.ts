@@ -62,7 +62,7 @@ describe('rate limits shared through Redis (rateLimit.redisUrl)', () => {
     const refused = await second.inject({ ...SIGN, headers: alice })
     assert.equal(refused.statusCode, 429)
     assert.equal(refused.json().code, 'RATE_LIMITED')
-    assert.ok(Number(refused.headers['retry-after']) >= 1)
+    assert.ok(Number(refused.headers['retry-after']) >= 1, "Number(refused.headers['retry-after']) >= 1")
     // Another caller's budget is untouched on either instance.
     assert.equal((await second.inject({ ...SIGN, headers: bearer(makeToken({ sub: 'bob', scope: 'sign' })) })).statusCode, 200)
 

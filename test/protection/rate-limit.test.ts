@@ -29,7 +29,7 @@ describe('rate limits on the signing routes (rateLimit.sign)', () => {
     assert.equal(body.statusCode, 429)
     const retryAfter = Number(refused.headers['retry-after'])
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${refused.headers['retry-after']}`)
-    assert.ok(refused.headers['x-request-id'])
+    assert.ok(refused.headers['x-request-id'], "refused.headers['x-request-id']")
   })
 
   it('keeps one budget per token sub: another caller from the same address is not affected', async (t) => {

@@ -226,9 +226,9 @@ describe('POST /v1/signed-cookies', () => {
     const res = await post(app, { distribution: 'demo', resource: '/hls/movie-42/*', setCookies: true })
     const { cookies } = res.json() as CookieAnswer
     assert.match(logs.text(), /signed cookies/)
-    assert.ok(!logs.text().includes(cookies['CloudFront-Signature']))
-    assert.ok(!logs.text().includes(cookies['CloudFront-Policy']))
-    assert.ok(!logs.text().includes(WILDCARD))
+    assert.ok(!logs.text().includes(cookies['CloudFront-Signature']), "!logs.text().includes(cookies['CloudFront-Signature'])")
+    assert.ok(!logs.text().includes(cookies['CloudFront-Policy']), "!logs.text().includes(cookies['CloudFront-Policy'])")
+    assert.ok(!logs.text().includes(WILDCARD), '!logs.text().includes(WILDCARD)')
   })
 })
 

@@ -52,7 +52,7 @@ describe('POST /v1/signed-streams', () => {
     assert.equal(res.statusCode, 200, res.body)
     const body = res.json() as StreamAnswer
     assert.equal(body.resource, 'videos/my clip+1.mp4')
-    assert.ok(body.stream.startsWith('videos/my clip+1.mp4?Expires='))
+    assert.ok(body.stream.startsWith('videos/my clip+1.mp4?Expires='), "body.stream.startsWith('videos/my clip+1.mp4?Expires=')")
     assertVerdict(inspectWithTestKeys(body.stream, { at: NOW }), 'allow')
   })
 
@@ -81,7 +81,7 @@ describe('POST /v1/signed-streams', () => {
       assert.equal(res.statusCode, 200, res.body)
       const body = res.json() as StreamAnswer
       assert.equal(body.resource, name, JSON.stringify(options))
-      assert.ok(body.stream.startsWith(`${name}?Expires=`))
+      assert.ok(body.stream.startsWith(`${name}?Expires=`), 'body.stream.startsWith(`${name}?Expires=`)')
       assertVerdict(inspectWithTestKeys(body.stream, { at: NOW }), 'allow', name)
     }
     const twice = await post(app, { distribution: 'demo', stream: 'mp4:videos/clip', prefix: 'mp4' }, SIGN)
@@ -158,7 +158,7 @@ describe('POST /v1/signed-streams', () => {
     const res = await post(app, { distribution: 'demo', stream: 'videos/clip' }, SIGN)
     const { stream } = res.json() as StreamAnswer
     assert.match(logs.text(), /signed stream/)
-    assert.ok(!logs.text().includes(getParam(stream, 'Signature')!))
+    assert.ok(!logs.text().includes(getParam(stream, 'Signature')!), "!logs.text().includes(getParam(stream, 'Signature')!)")
   })
 })
 
@@ -182,7 +182,7 @@ describe('POST /v1/signed-streams: reference vectors', () => {
   const rtmp = vectors.filter((v) => v.kind === 'rtmp')
 
   it('reproduces every RTMP vector: the same stream and Flash-escaped string for canned, the same policy for custom', async (t) => {
-    assert.ok(rtmp.length >= 15)
+    assert.ok(rtmp.length >= 15, 'rtmp.length >= 15')
     const app = await build(t, {
       now: () => Date.UTC(2028, 0, 1),
       configInput: { distributions: { vectors: { domain: 'd111111abcdef8.cloudfront.net', rtmpDomain: 's5c39gqb8ow64r.cloudfront.net', maxTtlSeconds: 80 * 365 * 24 * 3600 } } },

@@ -70,8 +70,8 @@ describe('POST /v1/signed-urls: hosts and URLs', () => {
 
   it('accepts the domain and its aliases in any case, signing the host as given (lower-cased)', async () => {
     const app = await defaultApp()
-    assert.ok((await signOk(app, { url: `https://${DOMAIN.toUpperCase()}/videos/a.mp4` })).url.startsWith(`https://${DOMAIN}/videos/a.mp4?`))
-    assert.ok((await signOk(app, { url: 'https://Media.Example.com/videos/a.mp4' })).url.startsWith('https://media.example.com/videos/a.mp4?'))
+    assert.ok((await signOk(app, { url: `https://${DOMAIN.toUpperCase()}/videos/a.mp4` })).url.startsWith(`https://${DOMAIN}/videos/a.mp4?`), '(await signOk(app, { url: `https://${DOMAIN.toUpperCase()}/videos/a.mp4` })).url.startsWith(`https:…')
+    assert.ok((await signOk(app, { url: 'https://Media.Example.com/videos/a.mp4' })).url.startsWith('https://media.example.com/videos/a.mp4?'), "(await signOk(app, { url: 'https://Media.Example.com/videos/a.mp4' })).url.startsWith('https://medi…")
   })
 
   it('refuses credentials, a port, a fragment, another scheme or a relative URL: INVALID_URL', async () => {
@@ -180,9 +180,9 @@ describe('POST /v1/signed-urls: expiry', () => {
     const app = await build(t, { now: () => Date.UTC(2038, 0, 19) })
     const res = await signOk(app, { ...GOOD, expiresAt: '2038-01-19T12:00:00Z' }, { token: makeToken(undefined, { nowMs: Date.UTC(2038, 0, 19) }) })
     assert.equal(res.expires, Date.UTC(2038, 0, 19, 12) / 1000)
-    assert.ok(res.expires > 2 ** 31)
+    assert.ok(res.expires > 2 ** 31, 'res.expires > 2 ** 31')
     assert.equal(new URL(res.url).searchParams.get('Expires'), String(res.expires))
-    assert.ok(verifyPolicySignature(JSON.stringify({ Statement: [{ Resource: res.resource, Condition: { DateLessThan: { 'AWS:EpochTime': res.expires } } }] }), new URL(res.url).searchParams.get('Signature')!, createPublicKey(RSA_PEM), 'SHA1'))
+    assert.ok(verifyPolicySignature(JSON.stringify({ Statement: [{ Resource: res.resource, Condition: { DateLessThan: { 'AWS:EpochTime': res.expires } } }] }), new URL(res.url).searchParams.get('Signature')!, createPublicKey(RSA_PEM), 'SHA1'), 'verifyPolicySignature(JSON.stringify({ Statement: [{ Resource: res.resource, Condition: { DateLessT…')
   })
 
   it('refuses notBefore at or after the expiry, or unreadable: INVALID_NOT_BEFORE', async () => {
@@ -284,7 +284,7 @@ describe('POST /v1/signed-urls: custom-policy resources', () => {
     assert.equal(res.policy, 'custom')
     assert.equal(res.resource, `https://${DOMAIN}/videos/*`)
     assert.equal(policyOf(res.url).Statement[0].Resource, res.resource)
-    assert.ok(res.url.startsWith(`https://${DOMAIN}/videos/intro.mp4?Policy=`))
+    assert.ok(res.url.startsWith(`https://${DOMAIN}/videos/intro.mp4?Policy=`), 'res.url.startsWith(`https://${DOMAIN}/videos/intro.mp4?Policy=`)')
   })
 })
 
@@ -301,7 +301,7 @@ describe('POST /v1/signed-urls: query parameters', () => {
     const app = await defaultApp()
     const res = await signOk(app, { url: `https://${DOMAIN}/videos/a.mp4?lang=en`, query: { 'user id': 'a&b' } })
     assert.equal(res.resource, `https://${DOMAIN}/videos/a.mp4?lang=en&user%20id=a%26b`)
-    assert.ok(res.url.startsWith(`${res.resource}&Expires=`))
+    assert.ok(res.url.startsWith(`${res.resource}&Expires=`), 'res.url.startsWith(`${res.resource}&Expires=`)')
   })
 })
 
@@ -319,7 +319,7 @@ describe('POST /v1/signed-urls: keys and hash algorithms', () => {
     assert.equal(res.keyId, LEGACY_KEY_ID)
     assert.equal(params.get('Key-Pair-Id'), LEGACY_KEY_ID)
     const policy = JSON.stringify({ Statement: [{ Resource: res.resource, Condition: { DateLessThan: { 'AWS:EpochTime': res.expires } } }] })
-    assert.ok(verifyPolicySignature(policy, params.get('Signature')!, createPublicKey(RSA_PEM), 'SHA1'))
+    assert.ok(verifyPolicySignature(policy, params.get('Signature')!, createPublicKey(RSA_PEM), 'SHA1'), "verifyPolicySignature(policy, params.get('Signature')!, createPublicKey(RSA_PEM), 'SHA1')")
   })
 
   it('SHA256 adds Hash-Algorithm=SHA256 and signs with SHA-256; SHA1 adds nothing', async () => {
@@ -327,10 +327,10 @@ describe('POST /v1/signed-urls: keys and hash algorithms', () => {
     const sha256 = await signOk(app, { ...GOOD, hashAlgorithm: 'SHA256' })
     const params = new URL(sha256.url).searchParams
     assert.equal(params.get('Hash-Algorithm'), 'SHA256')
-    assert.ok(sha256.url.endsWith('&Hash-Algorithm=SHA256'))
+    assert.ok(sha256.url.endsWith('&Hash-Algorithm=SHA256'), "sha256.url.endsWith('&Hash-Algorithm=SHA256')")
     const policy = JSON.stringify({ Statement: [{ Resource: sha256.resource, Condition: { DateLessThan: { 'AWS:EpochTime': sha256.expires } } }] })
-    assert.ok(verifyPolicySignature(policy, params.get('Signature')!, createPublicKey(RSA_PEM), 'SHA256'))
-    assert.ok(!verifyPolicySignature(policy, params.get('Signature')!, createPublicKey(RSA_PEM), 'SHA1'))
+    assert.ok(verifyPolicySignature(policy, params.get('Signature')!, createPublicKey(RSA_PEM), 'SHA256'), "verifyPolicySignature(policy, params.get('Signature')!, createPublicKey(RSA_PEM), 'SHA256')")
+    assert.ok(!verifyPolicySignature(policy, params.get('Signature')!, createPublicKey(RSA_PEM), 'SHA1'), "!verifyPolicySignature(policy, params.get('Signature')!, createPublicKey(RSA_PEM), 'SHA1')")
     assert.equal(new URL((await signOk(app, { ...GOOD, hashAlgorithm: 'SHA1' })).url).searchParams.has('Hash-Algorithm'), false)
     await expectError(app, { ...GOOD, hashAlgorithm: 'MD5' }, 400, 'VALIDATION_ERROR')
   })
@@ -411,7 +411,7 @@ describe('undecodable request URLs', () => {
       assert.equal(res.statusCode, 400, url)
       assert.deepEqual(Object.keys(res.json()).sort(), ['code', 'error', 'message', 'statusCode'])
       assert.equal(res.json().code, 'BAD_REQUEST')
-      assert.ok(res.headers['x-request-id'])
+      assert.ok(res.headers['x-request-id'], "res.headers['x-request-id']")
     }
   })
 })
@@ -425,7 +425,7 @@ describe('request IDs', () => {
     assert.match(String(refused.headers['x-request-id']), /^[0-9a-f-]{36}$/)
     assert.notEqual(refused.headers['x-request-id'], ok.headers['x-request-id'])
     const notFound = await app.inject({ method: 'GET', url: '/nope' })
-    assert.ok(notFound.headers['x-request-id'])
+    assert.ok(notFound.headers['x-request-id'], "notFound.headers['x-request-id']")
     assert.equal((await post(app, GOOD, { headers: { 'x-request-id': 'trace-abc.123_X' } })).headers['x-request-id'], 'trace-abc.123_X')
     for (const incoming of ['has space', 'x'.repeat(129), 'semi;colon']) {
       const res = await post(app, GOOD, { headers: { 'x-request-id': incoming } })

@@ -3,8 +3,6 @@
 // start in production without keys and auth, and the token script. Then what the logs never hold.
 import { describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -12,13 +10,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, captureLogs, TEST_DISTRIBUTIONS } from '../support/build.js'
 import { makeKeyDir, RSA_KEY_ID, RSA_PEM, vectorKeyFiles } from '../support/keys.js'
+import { exitStatus, spawnProcess, stopWhenDone, TSX, type RunningProcess } from '../support/process.js'
 import { bearer, makeToken, TEST_JWT_SECRET } from '../support/tokens.js'
+import { waitForOutput } from '../support/wait.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SERVER = join(ROOT, 'src/server.ts')
 const TOKEN_SCRIPT = join(ROOT, 'scripts/token.ts')
-// Resolved here, so the child finds the loader whatever its working directory.
-const TSX = import.meta.resolve('tsx')
 const START_TIMEOUT_MS = 20_000
 
 async function freePort(): Promise<number> {
@@ -42,42 +40,22 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, SHUTDOWN_DELAY_MS: '0', ...extra }
 }
 
-interface Running {
-  child: ChildProcess
-  stdout: () => string
-  stderr: () => string
-}
+type Running = RunningProcess
 
 /** Spawns a node script with the tsx loader; the child is stopped when the test ends. */
 function run(t: TestContext, script: string, args: string[], options: { cwd: string; env: Record<string, string> }): Running {
-  const child = spawn(process.execPath, ['--import', TSX, script, ...args], { cwd: options.cwd, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (chunk) => (stdout += chunk))
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
-  t.after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-    await once(child, 'exit')
-    clearTimeout(timer)
-  })
-  return { child, stdout: () => stdout, stderr: () => stderr }
+  const running = spawnProcess([process.execPath, '--import', TSX, script, ...args], { cwd: options.cwd, env: childEnv(options.env) })
+  stopWhenDone(t, running)
+  return running
 }
 
-async function waitFor(running: Running, pattern: RegExp): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + START_TIMEOUT_MS
-  for (;;) {
-    const match = running.stdout().match(pattern)
-    if (match) return match
-    if (running.child.exitCode !== null) assert.fail(`the process exited (${running.child.exitCode}):\n${running.stdout()}\n${running.stderr()}`)
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${pattern}:\n${running.stdout()}\n${running.stderr()}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+/** Waits for the process to print `pattern` on stdout. */
+function waitForStdout(running: Running, pattern: RegExp): Promise<RegExpMatchArray> {
+  return waitForOutput(running.stdout, pattern, START_TIMEOUT_MS, exitStatus(running))
 }
 
 async function exitCode(running: Running): Promise<number | null> {
-  if (running.child.exitCode === null) await once(running.child, 'exit')
+  await running.exited
   return running.child.exitCode
 }
 
@@ -91,7 +69,7 @@ interface Banner {
 async function startDevelopment(t: TestContext, cwd: string): Promise<{ running: Running; banner: Banner; port: number }> {
   const port = await freePort()
   const running = run(t, SERVER, [], { cwd, env: { PORT: String(port), HOST: '127.0.0.1', LOG_FORMAT: 'json' } })
-  const [, url, body] = await waitFor(running, /curl -s -X POST (\S+) -H "authorization: Bearer \$TOKEN" -H 'content-type: application\/json' -d '([^']+)'/)
+  const [, url, body] = await waitForStdout(running, /curl -s -X POST (\S+) -H "authorization: Bearer \$TOKEN" -H 'content-type: application\/json' -d '([^']+)'/)
   const keyId = running.stdout().match(/signing key : (K[A-Z0-9]+) /)?.[1]
   const token = running.stdout().match(/export TOKEN=(\S+)/)?.[1]
   assert.ok(keyId, 'the banner prints the key ID')
@@ -115,7 +93,7 @@ describe('the service process', () => {
     assert.match(signed.url, /^https:\/\/[^/]+\/videos\/intro\.mp4\?Expires=\d+&Signature=[A-Za-z0-9_~-]+&Key-Pair-Id=K[A-Z0-9]+$/)
     // The real process logs as JSON with the request id, and never the credential it issued.
     const signature = new URL(signed.url).searchParams.get('Signature')!
-    await waitFor(first.running, /"msg":"signed url"/)
+    await waitForStdout(first.running, /"msg":"signed url"/)
     assert.ok(!first.running.stdout().split('curl')[1].includes(signature), 'the signature is not logged')
 
     // The token script, run in the same directory, mints a token the running service accepts.
@@ -125,7 +103,7 @@ describe('the service process', () => {
     const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())
     assert.equal(claims.sub, 'alice')
     assert.equal(claims.scope, 'sign')
-    assert.ok(Math.abs(claims.exp - Math.floor(Date.now() / 1000) - 3600) <= 5)
+    assert.ok(Math.abs(claims.exp - Math.floor(Date.now() / 1000) - 3600) <= 5, 'Math.abs(claims.exp - Math.floor(Date.now() / 1000) - 3600) <= 5')
     const withScriptToken = await fetch(first.banner.url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(first.banner.body) })
     assert.equal(withScriptToken.status, 200)
 
@@ -158,7 +136,7 @@ describe('the service process', () => {
     const port = await freePort()
     const env = { NODE_ENV: 'production', CONFIG_FILE: configFile, PORT: String(port), HOST: '127.0.0.1' }
     const running = run(t, SERVER, [], { cwd, env })
-    await waitFor(running, /Server listening at http:\/\/127\.0\.0\.1:\d+/)
+    await waitForStdout(running, /Server listening at http:\/\/127\.0\.0\.1:\d+/)
     assert.doesNotMatch(running.stdout(), /development defaults|TOKEN=/)
     for (const line of running.stdout().trim().split('\n')) JSON.parse(line)
 
@@ -171,7 +149,7 @@ describe('the service process', () => {
     })
     assert.equal(res.status, 200)
     assert.equal(((await res.json()) as { keyId: string }).keyId, RSA_KEY_ID)
-    assert.ok(!running.stdout().includes('PRIVATE KEY'))
+    assert.ok(!running.stdout().includes('PRIVATE KEY'), "!running.stdout().includes('PRIVATE KEY')")
   })
 })
 
@@ -235,7 +213,7 @@ describe('logs', () => {
     assert.equal(secrets.length, 2 + 5, 'the token and its signature; a signature from the canned URL, a signature and a policy from each custom one')
     for (const secret of secrets) assert.ok(!text.includes(secret), `the logs never hold ${secret.slice(0, 12)}…`)
     assert.doesNotMatch(text, /PRIVATE KEY/)
-    for (const line of RSA_PEM.trim().split('\n').slice(1, 3)) assert.ok(!text.includes(line))
+    for (const line of RSA_PEM.trim().split('\n').slice(1, 3)) assert.ok(!text.includes(line), '!text.includes(line)')
     assert.doesNotMatch(text, /authorization":\s*"Bearer/i)
   })
 })

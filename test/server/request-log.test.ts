@@ -40,19 +40,37 @@ describe('request log', () => {
     assert.equal(lines[0].code, 'TOKEN_INVALID')
     assert.equal(lines[1].statusCode, 401)
     assert.equal(lines[1].url, '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&access_token=[redacted]')
-    assert.ok(!logs.text().includes('not-a-token'))
+    assert.ok(!logs.text().includes('not-a-token'), "!logs.text().includes('not-a-token')")
   })
 
   it('the request line skips path redaction (it carries no credentials); every other line keeps it', async (t) => {
     const logs = captureLogs()
-    const app = await build(t, { logLevel: 'info', logStream: logs.stream })
+    // A probe route whose log facts hold paths the logger redacts (`*.secret`, `*.privateKey`): only
+    // the request line, which skips path redaction, shows them as they are.
+    const app = await build(t, {
+      logLevel: 'info',
+      logStream: logs.stream,
+      beforeReady: (app) =>
+        app.get('/test/request-line', async (request) => {
+          request.log.info({ probe: { secret: 'on-a-request-log-line' } }, 'a line of the request')
+          request.logSummary = { message: 'probe answered', facts: { probe: { secret: 'on-the-request-line' }, key: { privateKey: 'also-on-it' } } }
+          return {}
+        }),
+    })
     app.log.info({ jwt: { secret: 'do-not-log-me' }, key: { privateKey: 'nor-me' } }, 'a careless line')
     await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: { ...bearer(), 'x-request-id': 'kept' }, payload: { distribution: 'demo', path: '/videos/a.mp4' } })
-    const careless = parse(logs.text()).find((line) => line.msg === 'a careless line')!
+    await app.inject({ method: 'GET', url: '/test/request-line', headers: { 'x-request-id': 'probe' } })
+    const lines = parse(logs.text())
+    const careless = lines.find((line) => line.msg === 'a careless line')!
     assert.deepEqual(careless.jwt, { secret: '[redacted]' })
     assert.deepEqual(careless.key, { privateKey: '[redacted]' })
-    assert.ok(!logs.text().includes('do-not-log-me') && !logs.text().includes('nor-me'))
-    assert.equal(parse(logs.text()).filter((line) => line.reqId === 'kept').length, 1)
+    assert.ok(!logs.text().includes('do-not-log-me') && !logs.text().includes('nor-me'), 'the careless line is redacted')
+    assert.equal(lines.filter((line) => line.reqId === 'kept').length, 1)
+    const probe = lines.filter((line) => line.reqId === 'probe')
+    assert.deepEqual(probe.map((line) => line.msg), ['a line of the request', 'probe answered'])
+    assert.deepEqual(probe[0].probe, { secret: '[redacted]' }, "the request's own lines keep path redaction")
+    assert.deepEqual(probe[1].probe, { secret: 'on-the-request-line' }, 'the request line skips path redaction')
+    assert.deepEqual(probe[1].key, { privateKey: 'also-on-it' }, 'the request line skips path redaction')
   })
 
   it('writes no request line when the level is above info', async (t) => {
@@ -152,7 +170,7 @@ describe('request.log: made on first use', () => {
     assert.deepEqual(lines.map((line) => [line.reqId, line.msg]), [['loud', 'first'], ['loud', 'second'], ['loud', 'third']])
     assert.deepEqual(lines[0].key, { privateKey: '[redacted]' })
     assert.equal(lines[2].component, 'inner')
-    assert.ok(!logs.text().includes('never-logged'))
+    assert.ok(!logs.text().includes('never-logged'), "!logs.text().includes('never-logged')")
     assert.equal(quiet.level, 'info')
   })
 })

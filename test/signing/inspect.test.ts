@@ -70,7 +70,7 @@ describe('inspector: reference vectors', () => {
           judged++
         }
       }
-      assert.ok(judged >= file[section].length * 2)
+      assert.ok(judged >= file[section].length * 2, 'judged >= file[section].length * 2')
     })
   }
 
@@ -87,7 +87,7 @@ describe('inspector: reference vectors', () => {
 
   it('denies the RTMP outputs signed for cfx/st/<stream> when the player requests the stream name', () => {
     const appPath = file.divergent.filter((v) => v.differences_from_reference?.includes('rtmp-resource-includes-app-path'))
-    assert.ok(appPath.length >= 4)
+    assert.ok(appPath.length >= 4, 'appPath.length >= 4')
     for (const v of appPath) {
       const requested = v.stream! + v.signed_url.slice(v.signed_url.indexOf('?'))
       const inspection = inspectWithTestKeys(requested, { at: v.verify_at, ip: v.verify_ip })

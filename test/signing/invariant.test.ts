@@ -234,19 +234,19 @@ describe('POST /v1/signed-urls: the signing invariant over generated input', () 
 
 describe('matchesWildcard', () => {
   it('reads * as any run (slashes included) and ? as exactly one character', () => {
-    assert.ok(matchesWildcard('https://d.net/videos/*', 'https://d.net/videos/a/b/c.mp4?x=1'))
-    assert.ok(matchesWildcard('https://d.net/videos/*', 'https://d.net/videos/'))
-    assert.ok(matchesWildcard('https://d.net/v?deo.mp4', 'https://d.net/video.mp4'))
-    assert.ok(!matchesWildcard('https://d.net/v?deo.mp4', 'https://d.net/vdeo.mp4'))
-    assert.ok(!matchesWildcard('https://d.net/v?deo.mp4', 'https://d.net/viideo.mp4'))
-    assert.ok(matchesWildcard('*', ''))
-    assert.ok(matchesWildcard('https://d.net/a*b*c', 'https://d.net/aXXbYYc'))
-    assert.ok(!matchesWildcard('https://d.net/a*b*c', 'https://d.net/aXXcYYb'))
+    assert.ok(matchesWildcard('https://d.net/videos/*', 'https://d.net/videos/a/b/c.mp4?x=1'), "matchesWildcard('https://d.net/videos/*', 'https://d.net/videos/a/b/c.mp4?x=1')")
+    assert.ok(matchesWildcard('https://d.net/videos/*', 'https://d.net/videos/'), "matchesWildcard('https://d.net/videos/*', 'https://d.net/videos/')")
+    assert.ok(matchesWildcard('https://d.net/v?deo.mp4', 'https://d.net/video.mp4'), "matchesWildcard('https://d.net/v?deo.mp4', 'https://d.net/video.mp4')")
+    assert.ok(!matchesWildcard('https://d.net/v?deo.mp4', 'https://d.net/vdeo.mp4'), "!matchesWildcard('https://d.net/v?deo.mp4', 'https://d.net/vdeo.mp4')")
+    assert.ok(!matchesWildcard('https://d.net/v?deo.mp4', 'https://d.net/viideo.mp4'), "!matchesWildcard('https://d.net/v?deo.mp4', 'https://d.net/viideo.mp4')")
+    assert.ok(matchesWildcard('*', ''), "matchesWildcard('*', '')")
+    assert.ok(matchesWildcard('https://d.net/a*b*c', 'https://d.net/aXXbYYc'), "matchesWildcard('https://d.net/a*b*c', 'https://d.net/aXXbYYc')")
+    assert.ok(!matchesWildcard('https://d.net/a*b*c', 'https://d.net/aXXcYYb'), "!matchesWildcard('https://d.net/a*b*c', 'https://d.net/aXXcYYb')")
   })
 
   it('treats everything else literally, regular-expression characters included', () => {
-    assert.ok(matchesWildcard('https://d.net/a.b', 'https://d.net/a.b'))
-    assert.ok(!matchesWildcard('https://d.net/a.b', 'https://d.net/aXb'))
+    assert.ok(matchesWildcard('https://d.net/a.b', 'https://d.net/a.b'), "matchesWildcard('https://d.net/a.b', 'https://d.net/a.b')")
+    assert.ok(!matchesWildcard('https://d.net/a.b', 'https://d.net/aXb'), "!matchesWildcard('https://d.net/a.b', 'https://d.net/aXb')")
     for (const special of ['+', '(', ')', '[', ']', '{', '}', '^', '$', '|', '\\', '.']) {
       assert.ok(matchesWildcard(`/x${special}y`, `/x${special}y`), special)
       assert.ok(!matchesWildcard(`/x${special}y`, '/xy'), special)
@@ -259,12 +259,12 @@ describe('matchesWildcard', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary-ascii', maxLength: 60 }), fc.nat(), (text, at) => {
         const literal = text.replace(/[*?]/g, '_')
-        assert.ok(matchesWildcard(literal, literal))
+        assert.ok(matchesWildcard(literal, literal), 'matchesWildcard(literal, literal)')
         if (literal.length > 0) {
           const i = at % literal.length
-          assert.ok(matchesWildcard(`${literal.slice(0, i)}?${literal.slice(i + 1)}`, literal))
-          assert.ok(matchesWildcard(`${literal.slice(0, i)}*`, literal))
-          assert.ok(!matchesWildcard(`${literal}?`, literal))
+          assert.ok(matchesWildcard(`${literal.slice(0, i)}?${literal.slice(i + 1)}`, literal), 'matchesWildcard(`${literal.slice(0, i)}?${literal.slice(i + 1)}`, literal)')
+          assert.ok(matchesWildcard(`${literal.slice(0, i)}*`, literal), 'matchesWildcard(`${literal.slice(0, i)}*`, literal)')
+          assert.ok(!matchesWildcard(`${literal}?`, literal), '!matchesWildcard(`${literal}?`, literal)')
         }
       }),
       { numRuns: RUNS },
@@ -274,19 +274,19 @@ describe('matchesWildcard', () => {
 
 describe('pathPatternCovers', () => {
   it('accepts requested wildcards only inside an allowed *', () => {
-    assert.ok(pathPatternCovers('/*', '/*'))
-    assert.ok(pathPatternCovers('/*', '/anything/?/*'))
-    assert.ok(pathPatternCovers('/videos/*', '/videos/*'))
-    assert.ok(pathPatternCovers('/videos/*', '/videos/a?b/*.m3u8'))
-    assert.ok(pathPatternCovers('/videos/*/hd/*', '/videos/x/hd/*'))
-    assert.ok(pathPatternCovers('/videos/a.mp4', '/videos/a.mp4'))
-    assert.ok(!pathPatternCovers('/videos/*', '/*'))
-    assert.ok(!pathPatternCovers('/videos/*', '/vid*'))
-    assert.ok(!pathPatternCovers('/videos/*', '/videos*'))
+    assert.ok(pathPatternCovers('/*', '/*'), "pathPatternCovers('/*', '/*')")
+    assert.ok(pathPatternCovers('/*', '/anything/?/*'), "pathPatternCovers('/*', '/anything/?/*')")
+    assert.ok(pathPatternCovers('/videos/*', '/videos/*'), "pathPatternCovers('/videos/*', '/videos/*')")
+    assert.ok(pathPatternCovers('/videos/*', '/videos/a?b/*.m3u8'), "pathPatternCovers('/videos/*', '/videos/a?b/*.m3u8')")
+    assert.ok(pathPatternCovers('/videos/*/hd/*', '/videos/x/hd/*'), "pathPatternCovers('/videos/*/hd/*', '/videos/x/hd/*')")
+    assert.ok(pathPatternCovers('/videos/a.mp4', '/videos/a.mp4'), "pathPatternCovers('/videos/a.mp4', '/videos/a.mp4')")
+    assert.ok(!pathPatternCovers('/videos/*', '/*'), "!pathPatternCovers('/videos/*', '/*')")
+    assert.ok(!pathPatternCovers('/videos/*', '/vid*'), "!pathPatternCovers('/videos/*', '/vid*')")
+    assert.ok(!pathPatternCovers('/videos/*', '/videos*'), "!pathPatternCovers('/videos/*', '/videos*')")
     assert.ok(!pathPatternCovers('/videos/a.mp4', '/videos/a?mp4'), 'a literal never covers a ?')
-    assert.ok(!pathPatternCovers('/videos/*/hd/*', '/videos/*'))
-    assert.ok(!pathPatternCovers('/videos/*/hd/*', '/videos/x/sd/*'))
-    assert.ok(!pathPatternCovers('/', '/*'))
+    assert.ok(!pathPatternCovers('/videos/*/hd/*', '/videos/*'), "!pathPatternCovers('/videos/*/hd/*', '/videos/*')")
+    assert.ok(!pathPatternCovers('/videos/*/hd/*', '/videos/x/sd/*'), "!pathPatternCovers('/videos/*/hd/*', '/videos/x/sd/*')")
+    assert.ok(!pathPatternCovers('/', '/*'), "!pathPatternCovers('/', '/*')")
   })
 
   it('is sound: every concrete path a covered pattern can match is allowed', () => {

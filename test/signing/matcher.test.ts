@@ -79,10 +79,10 @@ describe('matchesWildcard and matchesPathPattern against the reference', () => {
   })
 
   it('in a configured path pattern, ? is a literal', () => {
-    assert.ok(matchesPathPattern('/videos/a?b/*', '/videos/a?b/c.mp4'))
-    assert.ok(!matchesPathPattern('/videos/a?b/*', '/videos/aXb/c.mp4'))
-    assert.ok(matchesPathPattern('/videos/*', '/videos/'))
-    assert.ok(!matchesPathPattern('/videos/*', '/videos'))
+    assert.ok(matchesPathPattern('/videos/a?b/*', '/videos/a?b/c.mp4'), "matchesPathPattern('/videos/a?b/*', '/videos/a?b/c.mp4')")
+    assert.ok(!matchesPathPattern('/videos/a?b/*', '/videos/aXb/c.mp4'), "!matchesPathPattern('/videos/a?b/*', '/videos/aXb/c.mp4')")
+    assert.ok(matchesPathPattern('/videos/*', '/videos/'), "matchesPathPattern('/videos/*', '/videos/')")
+    assert.ok(!matchesPathPattern('/videos/*', '/videos'), "!matchesPathPattern('/videos/*', '/videos')")
   })
 })
 
@@ -143,8 +143,8 @@ describe('checkPatternLimits', () => {
 
   it('a ? run longer than 32 characters (never from a caller) still matches correctly', () => {
     const part = `${'a?'.repeat(20)}b`
-    assert.ok(matchesWildcard(`*${part}*`, `xx${part.replaceAll('?', 'c')}yy`))
-    assert.ok(!matchesWildcard(`*${part}*`, `xx${part.replaceAll('?', 'c').slice(0, -1)}cyy`))
+    assert.ok(matchesWildcard(`*${part}*`, `xx${part.replaceAll('?', 'c')}yy`), "matchesWildcard(`*${part}*`, `xx${part.replaceAll('?', 'c')}yy`)")
+    assert.ok(!matchesWildcard(`*${part}*`, `xx${part.replaceAll('?', 'c').slice(0, -1)}cyy`), "!matchesWildcard(`*${part}*`, `xx${part.replaceAll('?', 'c').slice(0, -1)}cyy`)")
   })
 })
 

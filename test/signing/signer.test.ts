@@ -1,17 +1,17 @@
-// The signer (src/signer/signer.ts): every backend gives the SDK's signatures, the signature cache
-// serves repeats only where the distribution's granularity allows and never across key rotations.
+// The signer (src/signer/signer.ts): every backend gives the reference signers' RSA signatures (the
+// vectors) and ECDSA ones that node:crypto verifies; the signature cache serves repeats only where the
+// distribution's granularity allows and never across key rotations.
 import { describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { createMetrics } from '../../src/metrics/registry.js'
 import { createPolicySigner, type SignerBackend } from '../../src/signer/signer.js'
 import { loadSigningKey, type SigningKey } from '../../src/signing/keys.js'
-import { buildPolicy, type HashAlgorithm } from '../../src/signing/policy.js'
-import { signPolicy } from '../../src/signing/sign.js'
-import { verifyPolicySignature } from '../../src/signing/verify.js'
+import { buildPolicy, type HashAlgorithm, type Policy } from '../../src/signing/policy.js'
 import { build, testConfig, TEST_DISTRIBUTIONS, TEST_NOW_MS } from '../support/build.js'
 import { EC_KEY_ID, EC_PEM, generatePem, makeKeyDir, RSA_KEY_ID, RSA_PEM } from '../support/keys.js'
 import { bearer } from '../support/tokens.js'
+import { SIGNED_URL_VECTORS, vectorPublicKey, verifyWithNodeCrypto, type SignedUrlVector } from '../support/vectors.js'
 
 const NOW_SECONDS = TEST_NOW_MS / 1000
 const DISTRIBUTIONS = {
@@ -37,20 +37,35 @@ function createSigner(t: TestContext, backend?: SignerBackend) {
 
 const policyFor = (path: string, expires = NOW_SECONDS + 300) => buildPolicy(`https://d222222abcdef8.cloudfront.net${path}`, { expires })
 
+/** The reference signers' RSA outputs, canned and custom, SHA1 and SHA256, each with the policy they signed. */
+const RSA_VECTORS = [...SIGNED_URL_VECTORS.vectors, ...SIGNED_URL_VECTORS.single_signer].filter((v) => vectorPublicKey(v.key_pair_id).asymmetricKeyType === 'rsa')
+const policyOf = (vector: SignedUrlVector): Policy => ({
+  type: vector.policy_type,
+  resource: JSON.parse(vector.policy).Statement[0].Resource,
+  conditions: { expires: vector.date_less_than },
+  json: vector.policy,
+})
+/** Up to three of each kind: canned and custom, SHA1 and SHA256. */
+const SAMPLE_VECTORS = ['canned', 'custom'].flatMap((type) =>
+  (['SHA1', 'SHA256'] as const).flatMap((hash) => RSA_VECTORS.filter((v) => v.policy_type === type && v.hash_algorithm === hash).slice(0, 3)),
+)
+
 describe('signer backends', () => {
   for (const backend of ['event-loop', 'workers', 'libuv'] as const) {
-    it(`${backend}: RSA signatures equal the SDK's, ECDSA ones verify, for SHA1 and SHA256`, async (t) => {
+    it(`${backend}: RSA signatures equal the reference signers', ECDSA ones verify, for SHA1 and SHA256`, async (t) => {
       const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM, [`${EC_KEY_ID}.pem`]: EC_PEM })
       const { signer } = createSigner(t, backend)
+      assert.equal(SAMPLE_VECTORS.length, 8, 'three canned and three custom SHA1 vectors, one canned and one custom SHA256')
+      for (const vector of SAMPLE_VECTORS) {
+        const rsa = await signer.sign({ policy: policyOf(vector), key: keys[RSA_KEY_ID], hashAlgorithm: vector.hash_algorithm, distribution: 'uncached' })
+        assert.equal(rsa.signature, vector.signature, vector.id)
+      }
+      const ecPublicKey = vectorPublicKey(EC_KEY_ID)
       const policies = [policyFor('/videos/a b+c.mp4'), buildPolicy('https://d222222abcdef8.cloudfront.net/hls/*', { expires: NOW_SECONDS + 60, ipCidr: '192.0.2.0/24' }, true)]
       for (const policy of policies) {
         for (const hashAlgorithm of ['SHA1', 'SHA256'] as HashAlgorithm[]) {
-          const [rsa, ec] = await Promise.all([
-            signer.sign({ policy, key: keys[RSA_KEY_ID], hashAlgorithm, distribution: 'uncached' }),
-            signer.sign({ policy, key: keys[EC_KEY_ID], hashAlgorithm, distribution: 'uncached' }),
-          ])
-          assert.equal(rsa.signature, signPolicy(policy.json, keys[RSA_KEY_ID], hashAlgorithm))
-          assert.ok(verifyPolicySignature(policy.json, ec.signature, keys[EC_KEY_ID].publicKey, hashAlgorithm))
+          const ec = await signer.sign({ policy, key: keys[EC_KEY_ID], hashAlgorithm, distribution: 'uncached' })
+          assert.equal(verifyWithNodeCrypto(policy.json, ec.signature, ecPublicKey, hashAlgorithm), true, `ECDSA-${hashAlgorithm} ${policy.json}`)
           assert.deepEqual({ keyId: ec.keyId, hashAlgorithm: ec.hashAlgorithm, policy: ec.policy }, { keyId: EC_KEY_ID, hashAlgorithm, policy })
         }
       }
@@ -60,18 +75,20 @@ describe('signer backends', () => {
   it('workers: a batch of concurrent signatures comes back in order, each for its own policy', async (t) => {
     const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })
     const { signer } = createSigner(t, 'workers')
-    const policies = Array.from({ length: 50 }, (_, i) => policyFor(`/videos/${i}.mp4`))
-    const grants = await Promise.all(policies.map((policy) => signer.sign({ policy, key: keys[RSA_KEY_ID], hashAlgorithm: 'SHA1', distribution: 'uncached' })))
-    grants.forEach((grant, i) => assert.equal(grant.signature, signPolicy(policies[i].json, keys[RSA_KEY_ID], 'SHA1')))
+    const vectors = RSA_VECTORS.slice(0, 50)
+    assert.equal(vectors.length, 50, 'fifty RSA vectors')
+    const grants = await Promise.all(vectors.map((v) => signer.sign({ policy: policyOf(v), key: keys[RSA_KEY_ID], hashAlgorithm: v.hash_algorithm, distribution: 'uncached' })))
+    grants.forEach((grant, i) => assert.equal(grant.signature, vectors[i].signature, vectors[i].id))
   })
 
   it('workers: a key that cannot sign rejects the call, and the pool keeps serving', async (t) => {
     const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })
     const { signer } = createSigner(t, 'workers')
     const publicOnly = { ...keys[RSA_KEY_ID], privateKey: keys[RSA_KEY_ID].publicKey }
-    await assert.rejects(signer.sign({ policy: policyFor('/a'), key: publicOnly, hashAlgorithm: 'SHA1', distribution: 'uncached' }))
-    const grant = await signer.sign({ policy: policyFor('/a'), key: keys[RSA_KEY_ID], hashAlgorithm: 'SHA1', distribution: 'uncached' })
-    assert.equal(grant.signature, signPolicy(policyFor('/a').json, keys[RSA_KEY_ID], 'SHA1'))
+    const [vector] = RSA_VECTORS
+    await assert.rejects(signer.sign({ policy: policyOf(vector), key: publicOnly, hashAlgorithm: vector.hash_algorithm, distribution: 'uncached' }))
+    const grant = await signer.sign({ policy: policyOf(vector), key: keys[RSA_KEY_ID], hashAlgorithm: vector.hash_algorithm, distribution: 'uncached' })
+    assert.equal(grant.signature, vector.signature, vector.id)
   })
 })
 
@@ -95,7 +112,7 @@ describe('signature cache', () => {
     const b = await signer.sign({ policy: policyFor('/a'), key, hashAlgorithm: 'SHA256', distribution: 'cached' })
     const c = await signer.sign({ policy: policyFor('/a', NOW_SECONDS + 360), key, hashAlgorithm: 'SHA1', distribution: 'cached' })
     assert.equal(new Set([a.signature, b.signature, c.signature]).size, 3)
-    assert.ok(verifyPolicySignature(b.policy.json, b.signature, key.publicKey, 'SHA256'))
+    assert.equal(verifyWithNodeCrypto(b.policy.json, b.signature, key.publicKey, 'SHA256'), true, 'the SHA256 entry is a SHA256 signature')
     assert.equal(await cacheCount('miss'), 3)
     assert.equal(await cacheCount('hit'), 0)
   })
@@ -131,7 +148,7 @@ describe('signature cache', () => {
     const before = await signer.sign({ policy, key: old, hashAlgorithm: 'SHA1', distribution: 'cached' })
     const after = await signer.sign({ policy, key: rotated, hashAlgorithm: 'SHA1', distribution: 'cached' })
     assert.notEqual(after.signature, before.signature)
-    assert.ok(verifyPolicySignature(policy.json, after.signature, rotated.publicKey, 'SHA1'))
+    assert.equal(verifyWithNodeCrypto(policy.json, after.signature, rotated.publicKey, 'SHA1'), true, 'signed with the rotated key')
     assert.equal(await cacheCount('hit'), 0)
   })
 

@@ -105,7 +105,7 @@ describe('reference vectors (test/fixtures/vectors)', () => {
     const app = await build(t, { configInput: VECTOR_CONFIG, now: () => VECTOR_NOW_MS })
     const token = makeToken({ sub: 'vectors', scope: 'sign sign:wildcard' }, { nowMs: VECTOR_NOW_MS })
     const botocore = file.vectors.filter((v) => v.kind === 'url' && v.signer === 'botocore@deb' && v.policy_type === 'custom')
-    assert.ok(botocore.length >= 8)
+    assert.ok(botocore.length >= 8, 'botocore.length >= 8')
     for (const v of botocore) {
       const body: Record<string, unknown> = { url: v.url, expiresAt: v.date_less_than, keyId: v.key_pair_id }
       if (v.date_greater_than !== null) body.notBefore = v.date_greater_than

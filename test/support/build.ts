@@ -43,11 +43,18 @@ export function testConfig(t: TestContext, input: Record<string, any> = {}): Con
   })
 }
 
-/** Builds the app for one test and closes it afterwards. */
-export async function build(t: TestContext, options: Partial<AppOptions> & { configInput?: Record<string, any> } = {}): Promise<FastifyInstance> {
-  const { configInput, ...rest } = options
+/**
+ * Builds the app for one test and closes it afterwards. `beforeReady` may add test-only routes or
+ * hooks (a Fastify app takes none once ready).
+ */
+export async function build(
+  t: TestContext,
+  options: Partial<AppOptions> & { configInput?: Record<string, any>; beforeReady?: (app: FastifyInstance) => void } = {},
+): Promise<FastifyInstance> {
+  const { configInput, beforeReady, ...rest } = options
   const app = await buildApp({ config: options.config ?? testConfig(t, configInput), now: () => TEST_NOW_MS, ...rest })
   t.after(() => app.close())
+  beforeReady?.(app)
   await app.ready()
   return app
 }

@@ -1,15 +1,62 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { request } from 'node:http'
+import type { TestContext } from 'node:test'
+import { waitForOutput } from './wait.js'
 
-export interface ServiceProcess {
+/** The tsx loader, resolved here so a child finds it whatever its working directory. */
+export const TSX = import.meta.resolve('tsx')
+
+export interface RunningProcess {
   child: ChildProcess
-  /** `http://127.0.0.1:<port>` once the service listens. */
-  baseUrl: string
   /** Everything the process wrote so far (stdout and stderr). */
   output: () => string
+  stdout: () => string
+  stderr: () => string
   /** Resolves with the exit code (or the signal's name). */
   exited: Promise<number | string>
+}
+
+export interface ServiceProcess extends RunningProcess {
+  /** `http://127.0.0.1:<port>` once the service listens. */
+  baseUrl: string
+}
+
+/** Spawns a command with its output captured: the one way the tests start a process of the service. */
+export function spawnProcess(command: string[], options: { cwd: string; env: NodeJS.ProcessEnv; uid?: number; gid?: number }): RunningProcess {
+  const child = spawn(command[0], command.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], uid: options.uid, gid: options.gid })
+  let output = ''
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+    output += chunk.toString()
+  })
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+    output += chunk.toString()
+  })
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)
+  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exited }
+}
+
+/** Stops the process when the test ends: SIGTERM, then SIGKILL after 5 s. */
+export function stopWhenDone(t: TestContext, running: RunningProcess): void {
+  t.after(async () => {
+    if (running.child.exitCode !== null || running.child.signalCode !== null) return
+    running.child.kill('SIGTERM')
+    const timer = setTimeout(() => running.child.kill('SIGKILL'), 5000)
+    await running.exited
+    clearTimeout(timer)
+  })
+}
+
+/** The exit code or signal once the process has exited, else undefined (for waitForOutput). */
+export function exitStatus(running: RunningProcess): () => string | undefined {
+  return () => {
+    const { exitCode, signalCode } = running.child
+    return exitCode !== null ? String(exitCode) : (signalCode ?? undefined)
+  }
 }
 
 /** Spawns the service and waits for its "Server listening at" log line (PORT=0 picks a free port). */
@@ -17,34 +64,14 @@ export async function startService(
   command: string[],
   options: { cwd: string; env: Record<string, string>; startTimeoutMs?: number; uid?: number; gid?: number },
 ): Promise<ServiceProcess> {
-  const child = spawn(command[0], command.slice(1), {
+  const running = spawnProcess(command, {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
     uid: options.uid,
     gid: options.gid,
   })
-  let output = ''
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not listen within ${options.startTimeoutMs ?? 30_000} ms:\n${output}`)), options.startTimeoutMs ?? 30_000)
-    const onData = () => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    exited.then((code) => {
-      clearTimeout(timer)
-      reject(new Error(`the service exited (${code}) before listening:\n${output}`))
-    })
-  })
-  return { child, baseUrl, output: () => output, exited }
+  const [, baseUrl] = await waitForOutput(running.output, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, options.startTimeoutMs ?? 30_000, exitStatus(running))
+  return { ...running, baseUrl }
 }
 
 /** One request on its own connection (no keep-alive pool); `null` when the connection is refused. */

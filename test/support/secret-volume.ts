@@ -36,13 +36,3 @@ export function makeSecretVolume(files: Record<string, string>): SecretVolume {
   update(files)
   return { dir, update, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
-
-/** Resolves once `predicate` holds, polling every 20 ms; rejects after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<number> {
-  const started = performance.now()
-  while (!predicate()) {
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return performance.now() - started
-}

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, it, type TestContext } from 'node:test'
-import { startService } from '../../support/process.js'
+import { exitStatus, startService, stopWhenDone, TSX } from '../../support/process.js'
 import { RSA_KEY_ID, RSA_PEM } from '../../support/keys.js'
 import { TEST_JWT_SECRET, makeToken } from '../../support/tokens.js'
+import { waitForOutput } from '../../support/wait.js'
 
 const SERVER = fileURLToPath(new URL('../../../src/server.ts', import.meta.url))
-const TSX = import.meta.resolve('tsx')
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'cf-signer-dev-admin-'))
@@ -19,22 +19,9 @@ function tempDir(t: TestContext): string {
   return dir
 }
 
-async function waitFor(output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const match = pattern.exec(output())
-    if (match) return match
-    assert.ok(Date.now() < deadline, `timed out waiting for ${pattern}:\n${output()}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
 async function start(t: TestContext, cwd: string, env: Record<string, string>) {
   const service = await startService([process.execPath, '--import', TSX, SERVER], { cwd, env: { LOG_FORMAT: 'json', SHUTDOWN_DELAY_MS: '0', ...env } })
-  t.after(async () => {
-    if (service.child.exitCode === null) service.child.kill('SIGTERM')
-    await service.exited
-  })
+  stopWhenDone(t, service)
   return service
 }
 
@@ -42,7 +29,7 @@ describe('admin routes in development mode', () => {
   it('use a local CloudFront emulator on 127.0.0.1, printed in the banner, and stop with the service', async (t) => {
     const service = await start(t, tempDir(t), {})
     // The banner follows the "listening" line.
-    const banner = await waitFor(service.output, /export TOKEN=(\S+)[\s\S]*local CloudFront emulator at (http:\/\/\S+)/)
+    const banner = await waitForOutput(service.output, /export TOKEN=(\S+)[\s\S]*local CloudFront emulator at (http:\/\/\S+)/, 10_000, exitStatus(service))
     const [, token, emulatorUrl] = banner
     assert.ok(token, 'the banner prints a token')
     assert.match(emulatorUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/)
