@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { applyDistributionPatch, buildDistributionConfig } from '../../src/aws/distributions.js'
+import { applyDistributionPatch, buildDistributionConfig } from '../../src/aws/distributions/web.js'
 
 describe('buildDistributionConfig', () => {
   it('leaves Items out of every empty list (CloudFront has refused <Items/>)', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront'
-import { CACHING_OPTIMIZED_POLICY_ID } from '../../../src/aws/distributions.js'
+import { CACHING_OPTIMIZED_POLICY_ID } from '../../../src/aws/distributions/web.js'
 import { bearer } from '../../support/tokens.js'
 import { READ, S3_ORIGIN, adminApp, call, cloudFrontClient } from './helpers.js'
 

@@ -2,28 +2,10 @@ import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { AwsAccount } from '../../../../aws/accounts.js'
-import type { Created, Page, PageRequest, WaitOptions } from '../../../../aws/cloudfront.js'
-import {
-  createDistribution,
-  deleteDistribution,
-  getDistribution,
-  listDistributions,
-  updateDistribution,
-  waitForDistribution,
-  type DistributionInput,
-  type DistributionPatch,
-  type DistributionView,
-} from '../../../../aws/distributions.js'
+import type { WaitOptions } from '../../../../aws/cloudfront.js'
+import { distributions, type DistributionCalls } from '../../../../aws/distributions/index.js'
+import type { DistributionView } from '../../../../aws/distributions/shapes.js'
 import { createInvalidation, getInvalidation, listInvalidations } from '../../../../aws/invalidations.js'
-import {
-  createStreamingDistribution,
-  deleteStreamingDistribution,
-  getStreamingDistribution,
-  listStreamingDistributions,
-  updateStreamingDistribution,
-  waitForStreamingDistribution,
-} from '../../../../aws/streaming-distributions.js'
 import { toErrorResponse, withErrors } from '../../../../plugins/errors.js'
 import {
   AccountQuerySchema,
@@ -53,42 +35,22 @@ import {
   WaitBodySchema,
 } from './schemas.js'
 
-/** What a kind of distribution (web or streaming) does; both answer the same shape. */
-interface DistributionKind {
+/** How a kind of distribution (web or streaming) shows in the API; both answer the same shape. */
+interface DistributionRoutes {
   /** URL segment and audit noun: `distributions` / `distribution`. */
   path: string
   noun: string
   tag: string
-  create(account: AwsAccount, input: DistributionInput, callerReference: string): Promise<Created<DistributionView>>
-  get(account: AwsAccount, id: string): Promise<DistributionView>
-  list(account: AwsAccount, page: PageRequest): Promise<Page<DistributionView>>
-  update(account: AwsAccount, id: string, patch: DistributionPatch, ifMatch?: string): Promise<DistributionView>
-  remove(account: AwsAccount, id: string, ifMatch?: string): Promise<void>
-  wait(account: AwsAccount, id: string, options: WaitOptions): Promise<DistributionView>
+  calls: DistributionCalls
 }
 
-const WEB: DistributionKind = {
-  path: 'distributions',
-  noun: 'distribution',
-  tag: 'admin: distributions',
-  create: createDistribution,
-  get: getDistribution,
-  list: listDistributions,
-  update: updateDistribution,
-  remove: deleteDistribution,
-  wait: waitForDistribution,
-}
+const WEB: DistributionRoutes = { path: 'distributions', noun: 'distribution', tag: 'admin: distributions', calls: distributions.web }
 
-const STREAMING: DistributionKind = {
+const STREAMING: DistributionRoutes = {
   path: 'streaming-distributions',
   noun: 'streaming-distribution',
   tag: 'admin: streaming distributions',
-  create: createStreamingDistribution,
-  get: getStreamingDistribution,
-  list: listStreamingDistributions,
-  update: updateStreamingDistribution,
-  remove: deleteStreamingDistribution,
-  wait: waitForStreamingDistribution,
+  calls: distributions.streaming,
 }
 
 /** Streams a wait as server-sent events: `status` after each poll, then `deployed` or `error`. */
@@ -107,7 +69,7 @@ async function streamWait(request: FastifyRequest, reply: FastifyReply, wait: (o
   raw.end()
 }
 
-function registerDistributionRoutes(fastify: FastifyInstance, kind: DistributionKind) {
+function registerDistributionRoutes(fastify: FastifyInstance, kind: DistributionRoutes) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const tags = [kind.tag]
   const base = `/${kind.path}`
@@ -128,7 +90,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       `${kind.noun}.create`,
     ),
     async (request, reply) => {
-      const created = await kind.create(accountOf(app, request), request.body, callerReferenceOf(request))
+      const created = await kind.calls.create(accountOf(app, request), request.body, callerReferenceOf(request))
       return sendCreated(request, reply, created, (id) => `/v1/admin/${kind.path}/${id}`)
     },
   )
@@ -141,7 +103,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       querystring: ListQuerySchema,
       response: withErrors({ 200: pageSchema(DistributionSchema) }),
     }),
-    async (request) => kind.list(accountOf(app, request), request.query),
+    async (request) => kind.calls.list(accountOf(app, request), request.query),
   )
 
   app.get(
@@ -154,7 +116,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       response: withErrors({ 200: DistributionSchema }),
     }),
     async (request, reply) => {
-      const distribution = await kind.get(accountOf(app, request), request.params.id)
+      const distribution = await kind.calls.get(accountOf(app, request), request.params.id)
       setEtag(reply, distribution.etag)
       return distribution
     },
@@ -177,7 +139,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       `${kind.noun}.update`,
     ),
     async (request, reply) => {
-      const distribution = await kind.update(accountOf(app, request), request.params.id, request.body, ifMatchOf(request))
+      const distribution = await kind.calls.update(accountOf(app, request), request.params.id, request.body, ifMatchOf(request))
       setEtag(reply, distribution.etag)
       return distribution
     },
@@ -200,7 +162,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       `${kind.noun}.delete`,
     ),
     async (request, reply) => {
-      await kind.remove(accountOf(app, request), request.params.id, ifMatchOf(request))
+      await kind.calls.remove(accountOf(app, request), request.params.id, ifMatchOf(request))
       return reply.status(204).send(null)
     },
   )
@@ -228,7 +190,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       // Nothing is sent until CloudFront answers: server.connectionTimeoutSeconds counts from the wait's end.
       const connectionTimeoutMs = app.config.server.connectionTimeoutSeconds * 1000
       if (connectionTimeoutMs > 0) reply.raw.setTimeout(options.timeoutMs + connectionTimeoutMs, () => reply.raw.destroy())
-      const wait = (onPoll?: WaitOptions['onPoll']) => kind.wait(account, request.params.id, { ...options, onPoll })
+      const wait = (onPoll?: WaitOptions['onPoll']) => kind.calls.wait(account, request.params.id, { ...options, onPoll })
       if (request.headers.accept?.includes('text/event-stream')) return streamWait(request, reply, wait)
       const distribution = await wait()
       setEtag(reply, distribution.etag)

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { getDistribution } from '../../../../aws/distributions.js'
+import { distributions } from '../../../../aws/distributions/index.js'
 import { allowByBucketPolicy, allowByObjectAcl, oacPrincipal, oaiPrincipal } from '../../../../aws/bucket-access.js'
 import {
   createOriginAccessControl,
@@ -197,7 +197,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       const account = accountOf(app, request)
       const { bucket, distributionId } = request.body
       await getOriginAccessControl(account, request.params.id)
-      const distribution = await getDistribution(account, distributionId)
+      const distribution = await distributions.web.get(account, distributionId)
       return allowByBucketPolicy(account, bucket, keyPrefix(request.body.prefix), oacPrincipal(distribution.arn ?? ''))
     },
   )

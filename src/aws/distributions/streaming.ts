@@ -1,5 +1,5 @@
 // Streaming (RTMP) distributions: AWS stopped serving RTMP at the end of 2020, but the API still
-// models them; these calls proxy it faithfully and report whatever CloudFront answers.
+// models them; the shared calls proxy it faithfully and report whatever CloudFront answers.
 import {
   CreateStreamingDistributionCommand,
   DeleteStreamingDistributionCommand,
@@ -12,26 +12,9 @@ import {
   type StreamingDistributionSummary,
 } from '@aws-sdk/client-cloudfront'
 import { isDeepStrictEqual } from 'node:util'
-import { appError } from '../http/errors.js'
-import type { AwsAccount } from './accounts.js'
-import {
-  isoOf,
-  itemsOf,
-  originAccessIdentityId,
-  originAccessIdentityPath,
-  pageOf,
-  quantified,
-  replayExisting,
-  trusted,
-  updateMerging,
-  waitUntilDeployed,
-  withoutEmptyItems,
-  type Created,
-  type Page,
-  type PageRequest,
-  type WaitOptions,
-} from './cloudfront.js'
-import { activeSignersView, type DistributionInput, type DistributionPatch, type DistributionView } from './distributions.js'
+import { appError } from '../../http/errors.js'
+import { isoOf, itemsOf, originAccessIdentityId, originAccessIdentityPath, quantified, trusted, withoutEmptyItems } from '../cloudfront.js'
+import { activeSignersView, type DistributionInput, type DistributionKind, type DistributionPatch, type DistributionView } from './shapes.js'
 
 /** Streaming distributions serve from an S3 bucket, optionally through an OAI; nothing else applies. */
 function checkStreamingFields(fields: DistributionPatch): void {
@@ -106,60 +89,21 @@ function summaryView(summary: StreamingDistributionSummary): DistributionView {
   }
 }
 
-async function fetchStreaming(account: AwsAccount, id: string) {
-  const output = await account.cloudFront.send(new GetStreamingDistributionCommand({ Id: id }))
-  return { distribution: output.StreamingDistribution!, etag: output.ETag }
-}
-
-export async function getStreamingDistribution(account: AwsAccount, id: string): Promise<DistributionView> {
-  const { distribution, etag } = await fetchStreaming(account, id)
-  return streamingView(distribution, etag)
-}
-
-export async function listStreamingDistributions(account: AwsAccount, page: PageRequest): Promise<Page<DistributionView>> {
-  const output = await account.cloudFront.send(new ListStreamingDistributionsCommand({ Marker: page.marker, MaxItems: page.maxItems }))
-  return pageOf(output.StreamingDistributionList, summaryView)
-}
-
-export async function createStreamingDistribution(account: AwsAccount, input: DistributionInput, callerReference: string): Promise<Created<DistributionView>> {
-  const config = buildStreamingConfig(input, callerReference)
-  try {
-    const output = await account.cloudFront.send(new CreateStreamingDistributionCommand({ StreamingDistributionConfig: config }))
-    return { resource: streamingView(output.StreamingDistribution!, output.ETag), created: true }
-  } catch (err) {
-    const replay = await replayExisting(
-      err,
-      'StreamingDistributionAlreadyExists',
-      (id) => fetchStreaming(account, id),
-      ({ distribution }) => sameFields(distribution.StreamingDistributionConfig ?? ({} as StreamingDistributionConfig), config),
-    )
-    return { resource: streamingView(replay.resource.distribution, replay.resource.etag), created: false }
-  }
-}
-
-export async function updateStreamingDistribution(account: AwsAccount, id: string, patch: DistributionPatch, ifMatch?: string): Promise<DistributionView> {
-  return updateMerging(
-    {
-      getConfig: async () => {
-        const output = await account.cloudFront.send(new GetStreamingDistributionConfigCommand({ Id: id }))
-        return { config: output.StreamingDistributionConfig!, etag: output.ETag ?? '' }
-      },
-      put: async (config, etag) => {
-        const output = await account.cloudFront.send(new UpdateStreamingDistributionCommand({ Id: id, IfMatch: etag, StreamingDistributionConfig: config }))
-        return streamingView(output.StreamingDistribution!, output.ETag)
-      },
-      get: () => getStreamingDistribution(account, id),
-    },
-    (config) => applyStreamingPatch(config, patch),
-    ifMatch,
-  )
-}
-
-export async function deleteStreamingDistribution(account: AwsAccount, id: string, ifMatch?: string): Promise<void> {
-  const etag = ifMatch ?? (await fetchStreaming(account, id)).etag
-  await account.cloudFront.send(new DeleteStreamingDistributionCommand({ Id: id, IfMatch: etag }))
-}
-
-export function waitForStreamingDistribution(account: AwsAccount, id: string, options: WaitOptions): Promise<DistributionView> {
-  return waitUntilDeployed(() => getStreamingDistribution(account, id), options)
+/** Streaming distributions as a kind: their SDK commands, member names and config shape. */
+export const STREAMING_DISTRIBUTION: DistributionKind<StreamingDistributionConfig, StreamingDistribution, StreamingDistributionSummary> = {
+  commands: {
+    get: GetStreamingDistributionCommand,
+    getConfig: GetStreamingDistributionConfigCommand,
+    list: ListStreamingDistributionsCommand,
+    create: CreateStreamingDistributionCommand,
+    update: UpdateStreamingDistributionCommand,
+    delete: DeleteStreamingDistributionCommand,
+  },
+  members: { resource: 'StreamingDistribution', config: 'StreamingDistributionConfig', list: 'StreamingDistributionList' },
+  alreadyExistsCode: 'StreamingDistributionAlreadyExists',
+  buildConfig: buildStreamingConfig,
+  applyPatch: applyStreamingPatch,
+  createdFrom: (existing, config) => sameFields(existing.StreamingDistributionConfig ?? ({} as StreamingDistributionConfig), config),
+  view: streamingView,
+  summaryView,
 }

@@ -1,4 +1,4 @@
-// Web distributions: the service's camelCase shape ↔ CloudFront's DistributionConfig, and the calls.
+// Web distributions: the service's camelCase shape ↔ CloudFront's DistributionConfig, and their SDK commands.
 import {
   CreateDistributionCommand,
   DeleteDistributionCommand,
@@ -7,103 +7,28 @@ import {
   ListDistributionsCommand,
   UpdateDistributionCommand,
   type ActiveTrustedKeyGroups,
-  type ActiveTrustedSigners,
   type Distribution,
   type DistributionConfig,
   type DistributionSummary,
   type Origin,
 } from '@aws-sdk/client-cloudfront'
 import { isDeepStrictEqual } from 'node:util'
-import { appError } from '../http/errors.js'
-import type { AwsAccount } from './accounts.js'
+import { appError } from '../../http/errors.js'
+import { isoOf, itemsOf, originAccessIdentityId, originAccessIdentityPath, quantified, trusted, withoutEmptyItems } from '../cloudfront.js'
 import {
-  isoOf,
-  itemsOf,
-  originAccessIdentityId,
-  originAccessIdentityPath,
-  pageOf,
-  quantified,
-  replayExisting,
-  trusted,
-  updateMerging,
-  waitUntilDeployed,
-  withoutEmptyItems,
-  type Created,
-  type Page,
-  type PageRequest,
-  type WaitOptions,
-} from './cloudfront.js'
+  activeSignersView,
+  type ActiveKeyGroupView,
+  type DistributionInput,
+  type DistributionKind,
+  type DistributionPatch,
+  type DistributionView,
+  type OriginInput,
+  type OriginProtocolPolicy,
+  type OriginView,
+} from './shapes.js'
 
 /** AWS's managed CachingOptimized cache policy: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html */
 export const CACHING_OPTIMIZED_POLICY_ID = '658327ea-f89d-4fab-a63d-7e88639e58f6'
-
-export type OriginProtocolPolicy = 'http-only' | 'match-viewer' | 'https-only'
-
-export interface CustomOrigin {
-  httpPort: number
-  httpsPort: number
-  originProtocolPolicy: OriginProtocolPolicy
-}
-
-export interface OriginInput {
-  domainName: string
-  /** An OAI ID (`E74FTE3AJFJ256A`); `''` for none. */
-  originAccessIdentity?: string
-  /** An OAC ID; `''` for none. */
-  originAccessControlId?: string
-  customOriginConfig?: CustomOrigin
-}
-
-export interface DistributionInput {
-  origin: OriginInput
-  aliases?: string[]
-  comment?: string
-  enabled?: boolean
-  defaultRootObject?: string
-  /** `self` or 12-digit AWS account IDs (legacy key pairs). */
-  trustedSigners?: string[]
-  /** Key group IDs. */
-  trustedKeyGroups?: string[]
-}
-
-export type DistributionPatch = Partial<Omit<DistributionInput, 'origin'>> & { origin?: Partial<OriginInput> }
-
-export interface OriginView {
-  id?: string
-  domainName: string
-  originAccessIdentity?: string
-  originAccessControlId?: string
-  customOriginConfig?: CustomOrigin
-}
-
-export interface ActiveSignerView {
-  awsAccountNumber: string
-  keyPairIds: string[]
-}
-
-export interface ActiveKeyGroupView {
-  keyGroupId: string
-  keyPairIds: string[]
-}
-
-export interface DistributionView {
-  id: string
-  arn?: string
-  status: string
-  etag?: string
-  domainName: string
-  lastModifiedTime?: string
-  enabled: boolean
-  comment: string
-  aliases: string[]
-  origins: OriginView[]
-  defaultRootObject?: string
-  trustedSigners: string[]
-  trustedKeyGroups: string[]
-  activeTrustedSigners?: ActiveSignerView[]
-  activeTrustedKeyGroups?: ActiveKeyGroupView[]
-  inProgressInvalidationBatches?: number
-}
 
 // Origin IDs are labels inside one distribution; the default behavior points at this one.
 function originIdFor(domainName: string): string {
@@ -202,10 +127,6 @@ function originView(origin: Origin): OriginView {
   }
 }
 
-export function activeSignersView(active: ActiveTrustedSigners | undefined): ActiveSignerView[] {
-  return itemsOf(active).map((signer) => ({ awsAccountNumber: signer.AwsAccountNumber ?? '', keyPairIds: itemsOf(signer.KeyPairIds) }))
-}
-
 function activeKeyGroupsView(active: ActiveTrustedKeyGroups | undefined): ActiveKeyGroupView[] {
   return itemsOf(active).map((group) => ({ keyGroupId: group.KeyGroupId ?? '', keyPairIds: itemsOf(group.KeyPairIds) }))
 }
@@ -265,62 +186,21 @@ function summaryView(summary: DistributionSummary): DistributionView {
   }
 }
 
-async function fetchDistribution(account: AwsAccount, id: string) {
-  const output = await account.cloudFront.send(new GetDistributionCommand({ Id: id }))
-  return { distribution: output.Distribution!, etag: output.ETag }
-}
-
-export async function getDistribution(account: AwsAccount, id: string): Promise<DistributionView> {
-  const { distribution, etag } = await fetchDistribution(account, id)
-  return distributionView(distribution, etag)
-}
-
-export async function listDistributions(account: AwsAccount, page: PageRequest): Promise<Page<DistributionView>> {
-  const output = await account.cloudFront.send(new ListDistributionsCommand({ Marker: page.marker, MaxItems: page.maxItems }))
-  return pageOf(output.DistributionList, summaryView)
-}
-
-/** Creates a distribution; a replay of the same CallerReference with the same fields answers the existing one. */
-export async function createDistribution(account: AwsAccount, input: DistributionInput, callerReference: string): Promise<Created<DistributionView>> {
-  const config = buildDistributionConfig(input, callerReference)
-  try {
-    const output = await account.cloudFront.send(new CreateDistributionCommand({ DistributionConfig: config }))
-    return { resource: distributionView(output.Distribution!, output.ETag), created: true }
-  } catch (err) {
-    const replay = await replayExisting(
-      err,
-      'DistributionAlreadyExists',
-      (id) => fetchDistribution(account, id),
-      ({ distribution }) => distribution.DistributionConfig !== undefined && sameFields(distribution.DistributionConfig, config),
-    )
-    return { resource: distributionView(replay.resource.distribution, replay.resource.etag), created: false }
-  }
-}
-
-export async function updateDistribution(account: AwsAccount, id: string, patch: DistributionPatch, ifMatch?: string): Promise<DistributionView> {
-  return updateMerging(
-    {
-      getConfig: async () => {
-        const output = await account.cloudFront.send(new GetDistributionConfigCommand({ Id: id }))
-        return { config: output.DistributionConfig!, etag: output.ETag ?? '' }
-      },
-      put: async (config, etag) => {
-        const output = await account.cloudFront.send(new UpdateDistributionCommand({ Id: id, IfMatch: etag, DistributionConfig: config }))
-        return distributionView(output.Distribution!, output.ETag)
-      },
-      get: () => getDistribution(account, id),
-    },
-    (config) => applyDistributionPatch(config, patch),
-    ifMatch,
-  )
-}
-
-/** Deletes with the caller's If-Match, or the current ETag; CloudFront refuses an enabled one (409 DistributionNotDisabled). */
-export async function deleteDistribution(account: AwsAccount, id: string, ifMatch?: string): Promise<void> {
-  const etag = ifMatch ?? (await fetchDistribution(account, id)).etag
-  await account.cloudFront.send(new DeleteDistributionCommand({ Id: id, IfMatch: etag }))
-}
-
-export function waitForDistribution(account: AwsAccount, id: string, options: WaitOptions): Promise<DistributionView> {
-  return waitUntilDeployed(() => getDistribution(account, id), options)
+/** Web distributions as a kind: their SDK commands, member names and config shape. */
+export const WEB_DISTRIBUTION: DistributionKind<DistributionConfig, Distribution, DistributionSummary> = {
+  commands: {
+    get: GetDistributionCommand,
+    getConfig: GetDistributionConfigCommand,
+    list: ListDistributionsCommand,
+    create: CreateDistributionCommand,
+    update: UpdateDistributionCommand,
+    delete: DeleteDistributionCommand,
+  },
+  members: { resource: 'Distribution', config: 'DistributionConfig', list: 'DistributionList' },
+  alreadyExistsCode: 'DistributionAlreadyExists',
+  buildConfig: buildDistributionConfig,
+  applyPatch: applyDistributionPatch,
+  createdFrom: (existing, config) => existing.DistributionConfig !== undefined && sameFields(existing.DistributionConfig, config),
+  view: distributionView,
+  summaryView,
 }
