@@ -151,10 +151,10 @@ export function loggerOptions(level: string, pretty: boolean) {
 }
 
 /**
- * The request's logger (`request.log`), made on its first use: a pino child costs microseconds on
- * every request (its bindings are serialised and redacted up front), yet most requests write nothing
- * but their request line, which has a logger of its own (src/plugins/request-log.ts). Lines that do
- * go through it (refusals, failures, audit lines) carry the request id as before.
+ * The request's logger (`request.log`), made on its first use: most requests write nothing but
+ * their request line, which has a logger of its own (src/plugins/request-log.ts), so they never pay
+ * for a pino child. Lines that do go through it (refusals, failures, audit lines) carry the request
+ * id as before.
  */
 class RequestLogger {
   #made: FastifyBaseLogger | undefined
@@ -164,7 +164,7 @@ class RequestLogger {
     private readonly options: ChildLoggerOptions,
   ) {}
 
-  private get made(): FastifyBaseLogger {
+  get made(): FastifyBaseLogger {
     return (this.#made ??= this.parent.child(this.bindings, this.options))
   }
   get level(): string {
@@ -173,28 +173,20 @@ class RequestLogger {
   set level(level: string) {
     this.made.level = level
   }
-  fatal(...args: unknown[]) {
-    this.made.fatal.apply(this.made, args as never)
-  }
-  error(...args: unknown[]) {
-    this.made.error.apply(this.made, args as never)
-  }
-  warn(...args: unknown[]) {
-    this.made.warn.apply(this.made, args as never)
-  }
-  info(...args: unknown[]) {
-    this.made.info.apply(this.made, args as never)
-  }
-  debug(...args: unknown[]) {
-    this.made.debug.apply(this.made, args as never)
-  }
-  trace(...args: unknown[]) {
-    this.made.trace.apply(this.made, args as never)
-  }
   silent() {}
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return this.made.child(bindings, options)
   }
+}
+
+// Each level method writes through the child, made by the first of them that is called.
+for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const) {
+  Object.defineProperty(RequestLogger.prototype, level, {
+    value(this: RequestLogger, ...args: unknown[]) {
+      const made = this.made
+      made[level].apply(made, args as never)
+    },
+  })
 }
 
 /** Fastify's `childLoggerFactory`: see RequestLogger. */

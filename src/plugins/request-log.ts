@@ -12,17 +12,15 @@ declare module 'fastify' {
 
 /**
  * One log line per request, written when the answer has gone (Fastify's own two request lines are
- * off: a log line costs more than planning a URL). It carries the request id, method, redacted URL,
+ * off: one line is the largest cost the service adds to a request). It carries the request id, method, redacted URL,
  * route pattern, status, response time in ms, the caller's sub once authenticated, and what the
  * route put in `request.logSummary` (its message replaces 'request completed').
  */
 async function requestLogPlugin(app: FastifyInstance) {
   app.decorateRequest('logSummary', null)
-  // The line is written by one logger made here, not by the request's own child logger: a child's
-  // first line costs several microseconds more (a fresh logger object each request). It is made of
-  // named fields whose values are never credentials (redactUrl replaces the URL's secret query values
-  // and any token or signature elsewhere in it; routes put only names, IDs, counts and times in their
-  // facts), so it skips pino's path redaction, which costs as much again; every other line keeps it.
+  // One logger made here, not the request's child (a fresh logger a request); without path redaction,
+  // as its fields are never credentials: redactUrl hides the URL's, and route facts are names, IDs,
+  // counts and times. Every other line keeps the redaction (README, Performance).
   const requestLines = (app.log as Logger).child({}, { redact: { paths: [] } })
   app.addHook('onResponse', (request, reply, done) => {
     if (requestLines.isLevelEnabled('info')) {

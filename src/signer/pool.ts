@@ -22,16 +22,13 @@ interface Pending {
 interface PoolWorker {
   worker: Worker
   pending: Map<number, Pending>
-  /**
-   * Jobs posted together once the event loop has handled the I/O at hand (setImmediate): the requests
-   * read in one loop turn, or a whole batch, share a message (measured: about 20% less CPU per ECDSA URL).
-   */
+  /** Jobs posted together after the I/O at hand (setImmediate): one message per loop turn or batch, not per job. */
   outbox: SignJob[]
 }
 
 /**
  * A pool of signing workers, started on the first signature. Each job carries its KeyObject (posting one
- * clones a handle, not the key: well under a microsecond), so workers never hold a key between jobs.
+ * clones a handle, not the key), so workers never hold a key between jobs.
  */
 export function createWorkerPool(size: number) {
   let nextId = 0

@@ -30,8 +30,7 @@ export interface SignerOptions {
 export const DEFAULT_SIGNER_BACKEND: SignerBackend = 'workers'
 export const DEFAULT_CACHE_MAX_ENTRIES = 50_000
 export const DEFAULT_CACHE_MAX_BYTES = 16 * 1024 * 1024
-// Besides the key text: the signature (96 to 344 base64 characters), the cached promise and
-// lru-cache's slots; measured at about 700 bytes (ECDSA) to 950 (RSA) of heap per entry.
+// Besides the key text: the signature, the cached promise and lru-cache's slots (README, Signature cache).
 const CACHE_ENTRY_OVERHEAD_BYTES = 768
 const CACHE_PURGE_INTERVAL_MS = 60_000
 

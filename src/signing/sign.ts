@@ -22,7 +22,7 @@ export function signPolicy(policyJson: string, key: SigningKey, hashAlgorithm: H
   const cookies = getSignedCookies({
     policy: policyJson,
     keyPairId: key.id,
-    // The library passes the key straight to node:crypto, which takes a parsed KeyObject.
+    // A KeyObject, not the documented PEM string: the SDK hands it to node:crypto as is, and a string is re-parsed per call (README, Performance).
     privateKey: key.privateKey as unknown as Buffer,
     algorithm: hashAlgorithm,
   })
