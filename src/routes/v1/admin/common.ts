@@ -11,6 +11,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What an admin change's audit line needs beyond the route: the resource it made, the code it failed with. */
     adminAudit: { resourceId?: string; code?: string; written?: boolean } | null
+    /** The AWS account this admin request acts on, resolved once before validation. */
+    adminAccount: AwsAccount | null
   }
 }
 
@@ -110,6 +112,8 @@ function createAuditWriter(app: FastifyInstance, action: string) {
 
 /** The account the request acted on, or the one it named when that is not configured. */
 function auditAccountOf(app: FastifyInstance, request: FastifyRequest): string | undefined {
+  if (request.adminAccount !== null) return request.adminAccount.name
+  // Refused before the account was resolved (authentication): say which one it named.
   const named = (request.query as { account?: unknown } | undefined)?.account
   if (named !== undefined && typeof named !== 'string') return undefined
   try {
@@ -119,9 +123,14 @@ function auditAccountOf(app: FastifyInstance, request: FastifyRequest): string |
   }
 }
 
-/** The AWS account named by `?account=` (or the default): 503 with no AWS configured, 400 for an unknown name. */
-export function accountOf(app: FastifyInstance, request: FastifyRequest): AwsAccount {
-  return app.aws.resolve((request.query as { account?: string } | undefined)?.account)
+/** Resolves the AWS account named by `?account=` (or the default): 503 with no AWS configured, 400 for an unknown name. */
+export function resolveAccount(app: FastifyInstance, request: FastifyRequest): void {
+  request.adminAccount = app.aws.resolve((request.query as { account?: string } | undefined)?.account)
+}
+
+/** The account resolveAccount() found: every admin handler runs after it. */
+export function accountOf(request: FastifyRequest): AwsAccount {
+  return request.adminAccount!
 }
 
 export function callerReferenceOf(request: FastifyRequest): string {
@@ -151,7 +160,7 @@ export function setCreated(reply: FastifyReply, created: boolean, location?: str
 
 /** Wait options from the request and the configuration; more than the configured maximum is a 400. */
 export function waitOptionsFor(app: FastifyInstance, timeoutSeconds: number | undefined, signal: AbortSignal): WaitOptions {
-  // Only reached once accountOf() found an account, so the aws section is there.
+  // Only reached once resolveAccount() found an account, so the aws section is there.
   const wait = app.config.aws!.wait
   if (timeoutSeconds !== undefined && timeoutSeconds > wait.maxTimeoutSeconds) {
     throw appError('VALIDATION_ERROR', `body.timeoutSeconds must be <= ${wait.maxTimeoutSeconds} (aws.wait.maxTimeoutSeconds)`)

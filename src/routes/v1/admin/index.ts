@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { accountOf } from './common.js'
+import { resolveAccount } from './common.js'
 import { distributionRoutes, streamingDistributionRoutes } from './distributions/index.js'
 import { keyGroupRoutes } from './key-groups/index.js'
 import { originAccessRoutes } from './origin-access/index.js'
@@ -10,9 +10,10 @@ import { originAccessRoutes } from './origin-access/index.js'
  */
 export async function adminRoutes(app: FastifyInstance) {
   app.decorateRequest('adminAudit', null)
+  app.decorateRequest('adminAccount', null)
   // After authentication (onRequest), before the body is validated: no AWS, or an unknown account, is said first.
   app.addHook('preValidation', async (request) => {
-    accountOf(app, request)
+    resolveAccount(app, request)
   })
   await app.register(distributionRoutes)
   await app.register(streamingDistributionRoutes)

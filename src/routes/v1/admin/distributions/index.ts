@@ -90,7 +90,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       `${kind.noun}.create`,
     ),
     async (request, reply) => {
-      const created = await kind.calls.create(accountOf(app, request), request.body, callerReferenceOf(request))
+      const created = await kind.calls.create(accountOf(request), request.body, callerReferenceOf(request))
       return sendCreated(request, reply, created, (id) => `/v1/admin/${kind.path}/${id}`)
     },
   )
@@ -103,7 +103,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       querystring: ListQuerySchema,
       response: withErrors({ 200: pageSchema(DistributionSchema) }),
     }),
-    async (request) => kind.calls.list(accountOf(app, request), request.query),
+    async (request) => kind.calls.list(accountOf(request), request.query),
   )
 
   app.get(
@@ -116,7 +116,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       response: withErrors({ 200: DistributionSchema }),
     }),
     async (request, reply) => {
-      const distribution = await kind.calls.get(accountOf(app, request), request.params.id)
+      const distribution = await kind.calls.get(accountOf(request), request.params.id)
       setEtag(reply, distribution.etag)
       return distribution
     },
@@ -139,7 +139,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       `${kind.noun}.update`,
     ),
     async (request, reply) => {
-      const distribution = await kind.calls.update(accountOf(app, request), request.params.id, request.body, ifMatchOf(request))
+      const distribution = await kind.calls.update(accountOf(request), request.params.id, request.body, ifMatchOf(request))
       setEtag(reply, distribution.etag)
       return distribution
     },
@@ -162,7 +162,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       `${kind.noun}.delete`,
     ),
     async (request, reply) => {
-      await kind.calls.remove(accountOf(app, request), request.params.id, ifMatchOf(request))
+      await kind.calls.remove(accountOf(request), request.params.id, ifMatchOf(request))
       return reply.status(204).send(null)
     },
   )
@@ -185,7 +185,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       },
     },
     async (request, reply) => {
-      const account = accountOf(app, request)
+      const account = accountOf(request)
       const options = waitOptionsFor(app, request.body.timeoutSeconds, abortOnDisconnect(reply))
       // Nothing is sent until CloudFront answers: server.connectionTimeoutSeconds counts from the wait's end.
       const connectionTimeoutMs = app.config.server.connectionTimeoutSeconds * 1000
@@ -221,7 +221,7 @@ function registerInvalidationRoutes(fastify: FastifyInstance) {
     ),
     async (request, reply) => {
       const { id } = request.params
-      const { resource, created } = await createInvalidation(accountOf(app, request), id, request.body.paths, callerReferenceOf(request))
+      const { resource, created } = await createInvalidation(accountOf(request), id, request.body.paths, callerReferenceOf(request))
       auditResource(request, `${id}/${resource.id}`)
       setCreated(reply, created, `/v1/admin/distributions/${id}/invalidations/${resource.id}`)
       return resource
@@ -237,7 +237,7 @@ function registerInvalidationRoutes(fastify: FastifyInstance) {
       querystring: ListQuerySchema,
       response: withErrors({ 200: pageSchema(InvalidationSchema) }),
     }),
-    async (request) => listInvalidations(accountOf(app, request), request.params.id, request.query),
+    async (request) => listInvalidations(accountOf(request), request.params.id, request.query),
   )
 
   app.get(
@@ -249,7 +249,7 @@ function registerInvalidationRoutes(fastify: FastifyInstance) {
       querystring: AccountQuerySchema,
       response: withErrors({ 200: InvalidationSchema }),
     }),
-    async (request) => getInvalidation(accountOf(app, request), request.params.id, request.params.invId),
+    async (request) => getInvalidation(accountOf(request), request.params.id, request.params.invId),
   )
 }
 

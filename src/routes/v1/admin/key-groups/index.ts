@@ -40,7 +40,7 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const key = selectKey(app.keyStore, request.body.keyId)
       const input = { name: request.body.name ?? key.id, comment: request.body.comment ?? `cf-signer key ${key.id}`, encodedKey: key.publicKeyPem }
-      const resource = sendCreated(request, reply, await createPublicKey(accountOf(app, request), input, callerReferenceOf(request)))
+      const resource = sendCreated(request, reply, await createPublicKey(accountOf(request), input, callerReferenceOf(request)))
       request.log.info({ keyId: key.id, publicKeyId: resource.id }, 'public key registered')
       return resource
     },
@@ -54,7 +54,7 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
       querystring: ListQuerySchema,
       response: withErrors({ 200: pageSchema(PublicKeySchema) }),
     }),
-    async (request) => listPublicKeys(accountOf(app, request), request.query),
+    async (request) => listPublicKeys(accountOf(request), request.query),
   )
 
   app.post(
@@ -74,7 +74,7 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
       'key-group.create',
     ),
     async (request, reply) => {
-      const created = await createKeyGroup(accountOf(app, request), request.body, hasIdempotencyKey(request))
+      const created = await createKeyGroup(accountOf(request), request.body, hasIdempotencyKey(request))
       return sendCreated(request, reply, created)
     },
   )
@@ -87,6 +87,6 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
       querystring: ListQuerySchema,
       response: withErrors({ 200: pageSchema(KeyGroupSchema) }),
     }),
-    async (request) => listKeyGroups(accountOf(app, request), request.query),
+    async (request) => listKeyGroups(accountOf(request), request.query),
   )
 }

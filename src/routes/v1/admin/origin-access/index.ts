@@ -63,7 +63,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       'origin-access-identity.create',
     ),
     async (request, reply) => {
-      const created = await createOriginAccessIdentity(accountOf(app, request), request.body.comment ?? '', callerReferenceOf(request))
+      const created = await createOriginAccessIdentity(accountOf(request), request.body.comment ?? '', callerReferenceOf(request))
       return sendCreated(request, reply, created, (id) => `/v1/admin/origin-access-identities/${id}`)
     },
   )
@@ -76,7 +76,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       querystring: ListQuerySchema,
       response: withErrors({ 200: pageSchema(OriginAccessIdentitySchema) }),
     }),
-    async (request) => listOriginAccessIdentities(accountOf(app, request), request.query),
+    async (request) => listOriginAccessIdentities(accountOf(request), request.query),
   )
 
   app.get(
@@ -89,7 +89,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       response: withErrors({ 200: OriginAccessIdentitySchema }),
     }),
     async (request, reply) => {
-      const identity = await getOriginAccessIdentity(accountOf(app, request), request.params.id)
+      const identity = await getOriginAccessIdentity(accountOf(request), request.params.id)
       setEtag(reply, identity.etag)
       return identity
     },
@@ -111,7 +111,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       'origin-access-identity.delete',
     ),
     async (request, reply) => {
-      await deleteOriginAccessIdentity(accountOf(app, request), request.params.id, ifMatchOf(request))
+      await deleteOriginAccessIdentity(accountOf(request), request.params.id, ifMatchOf(request))
       return reply.status(204).send(null)
     },
   )
@@ -133,7 +133,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       'origin-access-identity.grant',
     ),
     async (request) => {
-      const account = accountOf(app, request)
+      const account = accountOf(request)
       const { id } = request.params
       const { bucket, method = 'policy' } = request.body
       const prefix = keyPrefix(request.body.prefix)
@@ -161,7 +161,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       'origin-access-control.create',
     ),
     async (request, reply) => {
-      const created = await createOriginAccessControl(accountOf(app, request), request.body, hasIdempotencyKey(request))
+      const created = await createOriginAccessControl(accountOf(request), request.body, hasIdempotencyKey(request))
       return sendCreated(request, reply, created)
     },
   )
@@ -174,7 +174,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       querystring: ListQuerySchema,
       response: withErrors({ 200: pageSchema(OriginAccessControlSchema) }),
     }),
-    async (request) => listOriginAccessControls(accountOf(app, request), request.query),
+    async (request) => listOriginAccessControls(accountOf(request), request.query),
   )
 
   app.post(
@@ -194,7 +194,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       'origin-access-control.grant',
     ),
     async (request) => {
-      const account = accountOf(app, request)
+      const account = accountOf(request)
       const { bucket, distributionId } = request.body
       await getOriginAccessControl(account, request.params.id)
       const distribution = await distributions.web.get(account, distributionId)
