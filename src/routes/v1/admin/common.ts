@@ -5,7 +5,7 @@ import { Type, type TSchema } from '@sinclair/typebox'
 import type { AwsAccount } from '../../../aws/accounts.js'
 import { callerReferenceFor, type WaitOptions } from '../../../aws/cloudfront.js'
 import { appError } from '../../../http/errors.js'
-import { toErrorResponse } from '../../../plugins/errors.js'
+import { toErrorResponse } from '../../../http/error-response.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

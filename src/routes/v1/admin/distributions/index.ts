@@ -6,7 +6,7 @@ import type { WaitOptions } from '../../../../aws/cloudfront.js'
 import { distributions, type DistributionCalls } from '../../../../aws/distributions/index.js'
 import type { DistributionView } from '../../../../aws/distributions/shapes.js'
 import { createInvalidation, getInvalidation, listInvalidations } from '../../../../aws/invalidations.js'
-import { toErrorResponse, withErrors } from '../../../../plugins/errors.js'
+import { toErrorResponse, withErrors } from '../../../../http/error-response.js'
 import {
   AccountQuerySchema,
   CreateHeadersSchema,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { createKeyGroup, createPublicKey, listKeyGroups, listPublicKeys } from '../../../../aws/key-groups.js'
 import { selectKey } from '../../../../keys/select.js'
-import { withErrors } from '../../../../plugins/errors.js'
+import { withErrors } from '../../../../http/error-response.js'
 import {
   AccountQuerySchema,
   CreateHeadersSchema,

@@ -12,7 +12,7 @@ import {
   listOriginAccessControls,
   listOriginAccessIdentities,
 } from '../../../../aws/origin-access.js'
-import { withErrors } from '../../../../plugins/errors.js'
+import { withErrors } from '../../../../http/error-response.js'
 import {
   AccountQuerySchema,
   CreateHeadersSchema,
