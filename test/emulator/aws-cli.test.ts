@@ -1,19 +1,19 @@
 // The emulator as a separate process (`npm run emulator`), driven by the real AWS CLI (botocore).
 // CI installs awscli; without `aws` on PATH these tests fail rather than skip.
 import assert from 'node:assert/strict'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { once } from 'node:events'
 import { after, before, describe, it } from 'node:test'
+import { EMULATOR_CREDENTIALS, startEmulatorProcess } from '../support/emulator.js'
 
 const awsHome = mkdtempSync(join(tmpdir(), 'cf-emulator-aws-'))
 const awsEnv = {
   PATH: process.env.PATH ?? '',
   HOME: awsHome,
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
   AWS_DEFAULT_REGION: 'us-east-1',
   AWS_CONFIG_FILE: join(awsHome, 'config'),
   AWS_SHARED_CREDENTIALS_FILE: join(awsHome, 'credentials'),
@@ -41,19 +41,8 @@ async function awsJson(endpoint: string, args: string[]): Promise<any> {
   return JSON.parse(result.stdout)
 }
 
-async function startEmulatorProcess(): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/emulator/cli.ts', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  let output = ''
-  for await (const chunk of child.stdout!) {
-    output += String(chunk)
-    const match = /cloudfront emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-    if (match?.[1] !== undefined) return { child, endpoint: match[1] }
-  }
-  throw new Error(`the emulator exited before listening: ${output}`)
-}
-
 describe('AWS CLI against the emulator process', () => {
-  let emulator: { child: ChildProcess; endpoint: string }
+  let emulator: Awaited<ReturnType<typeof startEmulatorProcess>>
 
   before(async () => {
     emulator = await startEmulatorProcess()
@@ -124,9 +113,7 @@ describe('AWS CLI against the emulator process', () => {
   })
 
   it('exits cleanly on SIGTERM', async () => {
-    const { child } = emulator
-    child.kill('SIGTERM')
-    const [code] = await once(child, 'exit')
-    assert.equal(code, 0)
+    emulator.child.kill('SIGTERM')
+    assert.equal(await emulator.exited, 0)
   })
 })

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
-  CloudFrontClient,
   CreateDistributionCommand,
   GetDistributionCommand,
   ListDistributionsCommand,
@@ -13,7 +12,7 @@ describe('fault injection', () => {
 
   it('lets the SDK (maxAttempts 3) recover from two Throttling answers', async () => {
     const { emulator, endpoint } = context
-    const client = createCloudFrontClient(endpoint, 3)
+    const client = createCloudFrontClient(endpoint, { maxAttempts: 3 })
     emulator.injectFault({ operation: 'CreateDistribution', code: 'Throttling', status: 400, message: 'Rate exceeded', times: 2 })
     const created = await client.send(new CreateDistributionCommand({ DistributionConfig: webDistributionConfig() }))
     assert.equal(created.$metadata.attempts, 3)
@@ -42,13 +41,7 @@ describe('fault injection', () => {
 
   it('delays an answer past the client request timeout', async () => {
     const { emulator, endpoint } = context
-    const client = new CloudFrontClient({
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-      requestHandler: { requestTimeout: 100, throwOnRequestTimeout: true },
-    })
+    const client = createCloudFrontClient(endpoint, { requestHandler: { requestTimeout: 100, throwOnRequestTimeout: true } })
     emulator.injectFault({ operation: 'ListDistributions', delayMs: 1000 })
     await rejectsWith(client.send(new ListDistributionsCommand({})), 'TimeoutError')
     client.destroy()

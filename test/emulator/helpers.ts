@@ -1,43 +1,8 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
-import { after, before } from 'node:test'
-import { CloudFrontClient, type DistributionConfig } from '@aws-sdk/client-cloudfront'
-import { S3Client } from '@aws-sdk/client-s3'
-import { createCloudFrontEmulator, type CloudFrontEmulator, type CloudFrontEmulatorOptions } from '../../src/dev/emulator/index.js'
+import type { DistributionConfig } from '@aws-sdk/client-cloudfront'
 
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
-
-export function createCloudFrontClient(endpoint: string, maxAttempts = 1): CloudFrontClient {
-  return new CloudFrontClient({ endpoint, region: 'us-east-1', credentials, maxAttempts })
-}
-
-export function createS3Client(endpoint: string): S3Client {
-  return new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials, maxAttempts: 1 })
-}
-
-export interface EmulatorContext {
-  emulator: CloudFrontEmulator
-  endpoint: string
-  cloudfront: CloudFrontClient
-  s3: S3Client
-}
-
-/** Starts one emulator for the enclosing describe() and stops it afterwards; fields are filled in before(). */
-export function useEmulator(options?: CloudFrontEmulatorOptions): EmulatorContext {
-  const context = {} as EmulatorContext
-  before(async () => {
-    context.emulator = createCloudFrontEmulator(options)
-    context.endpoint = await context.emulator.listen()
-    context.cloudfront = createCloudFrontClient(context.endpoint)
-    context.s3 = createS3Client(context.endpoint)
-  })
-  after(async () => {
-    context.cloudfront.destroy()
-    context.s3.destroy()
-    await context.emulator.close()
-  })
-  return context
-}
+export { createCloudFrontClient, createS3Client, useEmulator, type EmulatorContext } from '../support/emulator.js'
 
 let sequence = 0
 export function uniqueReference(label: string): string {

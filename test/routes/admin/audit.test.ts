@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { connect } from 'node:net'
 import { describe, it } from 'node:test'
 import { captureLogs } from '../../support/build.js'
+import { waitFor } from '../../support/wait.js'
 import { EMULATOR_CREDENTIALS, READ, S3_ORIGIN, WRITE, adminApp, call } from './helpers.js'
 
 function auditLines(logs: ReturnType<typeof captureLogs>): Array<Record<string, unknown>> {
@@ -129,7 +130,7 @@ describe('admin audit log', () => {
     socket.write(`POST /v1/admin/origin-access-identities HTTP/1.1\r\nHost: x\r\nAuthorization: ${WRITE.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
     socket.destroy()
-    await new Promise((resolve) => setTimeout(resolve, 800))
+    await waitFor(() => auditLines(logs).length > 0, 5000, 'the audit line of the change')
     const lines = auditLines(logs)
     assert.equal(lines.length, 1)
     assert.equal(lines[0].action, 'origin-access-identity.create')

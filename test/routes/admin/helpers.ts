@@ -1,25 +1,17 @@
 import type { TestContext } from 'node:test'
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront'
-import { S3Client } from '@aws-sdk/client-s3'
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront'
+import type { S3Client } from '@aws-sdk/client-s3'
 import type { FastifyInstance } from 'fastify'
-import { createCloudFrontEmulator, type CloudFrontEmulator, type CloudFrontEmulatorOptions } from '../../../src/dev/emulator/index.js'
+import type { CloudFrontEmulator, CloudFrontEmulatorOptions } from '../../../src/dev/emulator/index.js'
 import { build, captureLogs } from '../../support/build.js'
+import { createCloudFrontClient, createS3Client, EMULATOR_CREDENTIALS, startEmulator } from '../../support/emulator.js'
 import { bearer, makeToken } from '../../support/tokens.js'
 
-/** The emulator's dummy credentials: the admin tests never use the standard AWS chain. */
-export const EMULATOR_CREDENTIALS = { accessKeyId: 'AKIDEMULATORTEST0001', secretAccessKey: 'emulator-secret-never-logged-0123456789' }
+export { EMULATOR_CREDENTIALS, startEmulator }
 
 export const WRITE = bearer(makeToken({ sub: 'ops-alice', scope: 'admin:write' }))
 export const READ = bearer(makeToken({ sub: 'ops-bob', scope: 'admin:read' }))
 export const SIGN_ONLY = bearer(makeToken({ sub: 'player', scope: 'sign' }))
-
-/** A local CloudFront on 127.0.0.1 for one test, stopped afterwards. */
-export async function startEmulator(t: TestContext, options: CloudFrontEmulatorOptions = {}): Promise<{ emulator: CloudFrontEmulator; endpoint: string }> {
-  const emulator = createCloudFrontEmulator(options)
-  const endpoint = await emulator.listen({ host: '127.0.0.1', port: 0 })
-  t.after(() => emulator.close())
-  return { emulator, endpoint }
-}
 
 export interface AdminAppOptions {
   emulator?: CloudFrontEmulatorOptions
@@ -60,13 +52,13 @@ export async function call(app: FastifyInstance, method: 'GET' | 'POST' | 'PATCH
 
 /** The SDK straight at the emulator: what CloudFront holds, and changes made behind the service's back. */
 export function cloudFrontClient(t: TestContext, endpoint: string): CloudFrontClient {
-  const client = new CloudFrontClient({ endpoint, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 })
+  const client = createCloudFrontClient(endpoint)
   t.after(() => client.destroy())
   return client
 }
 
 export function s3Client(t: TestContext, endpoint: string): S3Client {
-  const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 })
+  const client = createS3Client(endpoint)
   t.after(() => client.destroy())
   return client
 }
