@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fastifySwaggerUi from '@fastify/swagger-ui'
-import { appError } from '../../errors.js'
+import { appError } from '../../http/errors.js'
 
 // Swagger UI runs only its own scripts and fetches the document; it injects styles at run time, and
 // inline styles cannot run code, so styles alone are allowed inline.

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { appError } from '../../errors.js'
-import { withErrors } from '../../plugins/errors.js'
+import { appError } from '../../http/errors.js'
+import { withErrors } from '../../http/error-response.js'
 
 /**
  * Prometheus scrape endpoint, without a token (keep it off the public ingress). Registered even
