@@ -3,6 +3,7 @@
 // Node 20's --test does not expand globs, so the file list is built here.
 // Extra arguments narrow the run: `node scripts/run-tests.mjs test/signing` runs one folder.
 import { readdirSync, statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 
@@ -19,7 +20,12 @@ if (files.length === 0) {
   console.error('no test files found under', roots.join(' '))
   process.exit(1)
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+// Files run in parallel processes; node's default is one fewer than the cores, a single file on two.
+// TEST_CONCURRENCY overrides it.
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? Math.max(2, availableParallelism()))
+// A safety net under the bounded waits: no test runs for more than five minutes.
+const timeoutMs = 300_000
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...files], {
   stdio: 'inherit',
 })
 process.exit(result.status ?? 1)

@@ -5,6 +5,10 @@ import { bearer, makeToken } from '../support/tokens.js'
 import { EC_KEY_ID, RSA_KEY_ID } from '../support/keys.js'
 import { flipChar, getParam, replaceParam } from '../support/inspector.js'
 import type { Inspection } from '../../src/signing/inspect.js'
+import { sharedApp } from '../support/shared-app.js'
+
+// Tests that only read build()'s defaults share one app.
+const defaultApp = sharedApp()
 
 const NOW = TEST_NOW_MS / 1000
 const SIGNER = makeToken({ sub: 'player', scope: 'sign sign:wildcard' })
@@ -26,7 +30,7 @@ async function inspect(app: App, payload: Record<string, unknown>, token = SUPPO
 
 describe('POST /v1/inspect', () => {
   it('allows a URL the service signed, at the app\'s current time by default, with every check and the decoded policy', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const url = await signUrl(app, { distribution: 'demo', path: '/videos/intro.mp4', expiresIn: 60 })
     const result = await inspect(app, { url })
     assert.equal(result.verdict, 'allow')
@@ -47,7 +51,7 @@ describe('POST /v1/inspect', () => {
   })
 
   it('takes `at` as epoch seconds or ISO 8601, and `ip` to judge an IP condition', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const url = await signUrl(app, { distribution: 'demo', path: '/videos/intro.mp4', expiresIn: 60, ipAddress: '203.0.113.0/24' })
     assert.equal((await inspect(app, { url, at: NOW + 60 })).reason, 'EXPIRED')
     assert.equal((await inspect(app, { url, at: new Date((NOW + 59) * 1000).toISOString() })).verdict, 'allow')
@@ -61,7 +65,7 @@ describe('POST /v1/inspect', () => {
   })
 
   it('names the first failing check for tampered URLs', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const url = await signUrl(app, { distribution: 'demo', path: '/videos/intro.mp4', expiresIn: 60 })
     const custom = await signUrl(app, { distribution: 'demo', path: '/videos/intro.mp4', resource: '/videos/*', expiresIn: 60 })
     const cases: Array<[string, string]> = [
@@ -79,7 +83,7 @@ describe('POST /v1/inspect', () => {
   })
 
   it('judges cookies against the request URL, and RTMP stream names', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const cookieRes = await app.inject({ method: 'POST', url: '/v1/signed-cookies', headers: bearer(SIGNER), payload: { distribution: 'demo', resource: '/hls/movie-42/*', keyId: EC_KEY_ID, hashAlgorithm: 'SHA256' } })
     const { cookies } = cookieRes.json()
     const viaCookies = await inspect(app, { url: 'https://media.example.com/hls/movie-42/seg-1.ts', cookies })
@@ -94,7 +98,7 @@ describe('POST /v1/inspect', () => {
   })
 
   it('accepts the sign, admin:read or admin:write scope; nothing else', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const url = await signUrl(app, { distribution: 'demo', path: '/videos/intro.mp4' })
     for (const scope of ['sign', 'admin:read', 'admin:write']) assert.equal((await inspect(app, { url }, makeToken({ sub: 's', scope }))).verdict, 'allow', scope)
     const wildcardOnly = await app.inject({ method: 'POST', url: '/v1/inspect', headers: bearer(makeToken({ sub: 's', scope: 'sign:wildcard' })), payload: { url } })
@@ -105,7 +109,7 @@ describe('POST /v1/inspect', () => {
   })
 
   it('answers 400 for input it cannot judge', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const post = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/v1/inspect', headers: bearer(SUPPORT), payload })
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ url: 'https://exa mple.com/x' }, 'INVALID_URL'],

@@ -4,6 +4,10 @@ import { build, captureLogs, TEST_NOW_MS } from '../support/build.js'
 import { bearer, makeToken } from '../support/tokens.js'
 import { RSA_KEY_ID } from '../support/keys.js'
 import { assertVerdict, getParam, inspectWithTestKeys } from '../support/inspector.js'
+import { sharedApp } from '../support/shared-app.js'
+
+// Tests that only read build()'s defaults share one app.
+const defaultApp = sharedApp()
 
 const NOW = TEST_NOW_MS / 1000
 const SIGN = makeToken({ sub: 'player', scope: 'sign' })
@@ -12,7 +16,7 @@ const playbackUrl = (query: Record<string, string>) => `/v1/playback?${new URLSe
 
 describe('GET /v1/playback', () => {
   it('redirects (302) to a freshly signed URL with the distribution\'s default TTL, uncached and without referrer', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await app.inject({ method: 'GET', url: playbackUrl({ distribution: 'demo', path: '/videos/my clip.mp4' }), headers: bearer(SIGN) })
     assert.equal(res.statusCode, 302, res.body)
     assert.equal(res.headers['cache-control'], 'no-store')
@@ -26,7 +30,7 @@ describe('GET /v1/playback', () => {
   })
 
   it('accepts the token as access_token in the query, for players that cannot send headers', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await app.inject({ method: 'GET', url: playbackUrl({ distribution: 'demo', path: '/hls/index.m3u8', access_token: SIGN }) })
     assert.equal(res.statusCode, 302, res.body)
     assertVerdict(inspectWithTestKeys(res.headers.location as string, { at: NOW }), 'allow')
@@ -42,7 +46,7 @@ describe('GET /v1/playback', () => {
   })
 
   it('refuses access_token in the query on every other route', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const signing = await app.inject({ method: 'POST', url: `/v1/signed-urls?access_token=${SIGN}`, payload: { distribution: 'demo', path: '/videos/a.mp4' } })
     assert.equal(signing.statusCode, 400)
     assert.equal(signing.json().code, 'TOKEN_IN_QUERY_NOT_ALLOWED')
@@ -53,7 +57,7 @@ describe('GET /v1/playback', () => {
   })
 
   it('applies the token\'s claims: distributions, paths, and a shorter maxTtlSeconds', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const get = (token: string, path = '/videos/a.mp4', distribution = 'demo') => app.inject({ method: 'GET', url: playbackUrl({ distribution, path, access_token: token }) })
     const short = await get(makeToken({ sub: 'p', scope: 'sign', maxTtlSeconds: 60 }))
     assert.equal(short.statusCode, 302)
@@ -70,7 +74,7 @@ describe('GET /v1/playback', () => {
   })
 
   it('validates the query: distribution and path required, nothing unknown', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const missing = await app.inject({ method: 'GET', url: playbackUrl({ path: '/videos/a.mp4' }), headers: bearer(SIGN) })
     assert.equal(missing.statusCode, 400)
     assert.equal(missing.json().code, 'VALIDATION_ERROR')

@@ -4,6 +4,10 @@ import { build, captureLogs, TEST_DISTRIBUTIONS, TEST_NOW_MS, testConfig } from 
 import { bearer, makeToken } from '../support/tokens.js'
 import { RSA_KEY_ID } from '../support/keys.js'
 import { assertVerdict, flipChar, inspectWithTestKeys } from '../support/inspector.js'
+import { sharedApp } from '../support/shared-app.js'
+
+// Tests that only read build()'s defaults share one app.
+const defaultApp = sharedApp()
 
 const NOW = TEST_NOW_MS / 1000
 const WILDCARD = makeToken({ sub: 'player', scope: 'sign sign:wildcard' })
@@ -29,7 +33,7 @@ function inspectCookies(url: string, cookies: Record<string, string>, at = NOW, 
 
 describe('POST /v1/signed-cookies', () => {
   it('signs a folder with a custom policy on the alias under the cookie domain; every segment passes the inspector', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await post(app, { distribution: 'demo', resource: '/hls/movie-42/*', expiresIn: 600 })
     assert.equal(res.statusCode, 200, res.body)
     const body = res.json() as CookieAnswer
@@ -50,7 +54,7 @@ describe('POST /v1/signed-cookies', () => {
   })
 
   it('uses a canned policy (CloudFront-Expires) for one exact file with no conditions', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await post(app, { distribution: 'demo', resource: '/videos/intro.mp4' }, SIGN)
     assert.equal(res.statusCode, 200, res.body)
     const body = res.json() as CookieAnswer
@@ -62,7 +66,7 @@ describe('POST /v1/signed-cookies', () => {
   })
 
   it('encodes the literal parts of a pattern as browsers send them, keeping * and ? as wildcards', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await post(app, { distribution: 'demo', resource: '/hls/my movie/seg-?.ts' })
     assert.equal(res.statusCode, 200, res.body)
     const body = res.json() as CookieAnswer
@@ -72,7 +76,7 @@ describe('POST /v1/signed-cookies', () => {
   })
 
   it('takes a URL pattern on any of the distribution\'s hosts', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await post(app, { distribution: 'demo', resource: 'https://d111111abcdef8.cloudfront.net/hls/*' })
     assert.equal(res.statusCode, 200, res.body)
     assert.equal(res.json().resource, 'https://d111111abcdef8.cloudfront.net/hls/*')
@@ -104,7 +108,7 @@ describe('POST /v1/signed-cookies', () => {
   })
 
   it('refuses a wildcard without sign:wildcard, and resources outside allowedPaths or the token\'s paths', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const noWildcard = await post(app, { distribution: 'demo', resource: '/hls/movie-42/*' }, SIGN)
     assert.equal(noWildcard.statusCode, 403)
     assert.equal(noWildcard.json().code, 'FORBIDDEN_SCOPE')
@@ -123,7 +127,7 @@ describe('POST /v1/signed-cookies', () => {
   })
 
   it('enforces the TTL limits and builds custom policies for notBefore and ipAddress', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const long = await post(app, { distribution: 'demo', resource: '/videos/intro.mp4', expiresIn: 86_401 })
     assert.equal(long.statusCode, 403)
     assert.equal(long.json().code, 'FORBIDDEN_TTL')
@@ -138,7 +142,7 @@ describe('POST /v1/signed-cookies', () => {
   })
 
   it('denies tampered cookies for the right reason', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const folder = (await post(app, { distribution: 'demo', resource: '/hls/movie-42/*' })).json() as CookieAnswer
     const file = (await post(app, { distribution: 'demo', resource: '/videos/intro.mp4' })).json() as CookieAnswer
     const url = 'https://media.example.com/hls/movie-42/index.m3u8'
@@ -157,7 +161,7 @@ describe('POST /v1/signed-cookies', () => {
   })
 
   it('with setCookies, sends them as Set-Cookie with the configured attributes and Max-Age to the expiry', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await post(app, { distribution: 'demo', resource: '/hls/movie-42/*', expiresIn: 900, hashAlgorithm: 'SHA256', setCookies: true })
     assert.equal(res.statusCode, 200, res.body)
     const body = res.json() as CookieAnswer
@@ -193,7 +197,7 @@ describe('POST /v1/signed-cookies', () => {
   })
 
   it('refuses setCookies without cookie settings (NO_COOKIE_DOMAIN) or for a host the cookie domain never reaches', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await post(app, { distribution: 'private', resource: '/a.mp4', setCookies: true })
     assert.equal(res.statusCode, 400)
     assert.equal(res.json().code, 'NO_COOKIE_DOMAIN')
@@ -206,7 +210,7 @@ describe('POST /v1/signed-cookies', () => {
   })
 
   it('needs a token with the sign scope, refuses unknown fields and distributions', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const anonymous = await app.inject({ method: 'POST', url: '/v1/signed-cookies', payload: { distribution: 'demo', resource: '/hls/*' } })
     assert.equal(anonymous.statusCode, 401)
     assert.equal(anonymous.json().code, 'UNAUTHORIZED')

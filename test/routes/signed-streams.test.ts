@@ -7,6 +7,10 @@ import { bearer, makeToken } from '../support/tokens.js'
 import { RSA_KEY_ID, VECTORS_DIR } from '../support/keys.js'
 import { assertVerdict, flipChar, getParam, inspectWithTestKeys, replaceParam } from '../support/inspector.js'
 import { fromCloudFrontBase64 } from '../../src/signing/policy.js'
+import { sharedApp } from '../support/shared-app.js'
+
+// Tests that only read build()'s defaults share one app.
+const defaultApp = sharedApp()
 
 const NOW = TEST_NOW_MS / 1000
 const WILDCARD = makeToken({ sub: 'player', scope: 'sign sign:wildcard' })
@@ -29,7 +33,7 @@ function post(app: Awaited<ReturnType<typeof build>>, payload: Record<string, un
 
 describe('POST /v1/signed-streams', () => {
   it('signs the stream name alone with a canned policy; the inspector allows it plain and Flash-escaped', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await post(app, { distribution: 'demo', stream: 'videos/clip.mp4', expiresIn: 120 }, SIGN)
     assert.equal(res.statusCode, 200, res.body)
     const body = res.json() as StreamAnswer
@@ -47,7 +51,7 @@ describe('POST /v1/signed-streams', () => {
   })
 
   it('signs names as given, never percent-encoded: a space stays a space', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await post(app, { distribution: 'demo', stream: 'videos/my clip+1.mp4' }, SIGN)
     assert.equal(res.statusCode, 200, res.body)
     const body = res.json() as StreamAnswer
@@ -57,7 +61,7 @@ describe('POST /v1/signed-streams', () => {
   })
 
   it('keeps a type prefix in the signed name, and checks allowedPaths without it', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await post(app, { distribution: 'demo', stream: 'mp4:videos/clip' }, SIGN)
     assert.equal(res.statusCode, 200, res.body)
     assert.equal(res.json().resource, 'mp4:videos/clip')
@@ -70,7 +74,7 @@ describe('POST /v1/signed-streams', () => {
   })
 
   it('stripExtension and prefix change the signed name (and so the resource) as documented', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ stripExtension: true }, 'videos/clip'],
       [{ prefix: 'mp4' }, 'mp4:videos/clip.mp4'],
@@ -91,7 +95,7 @@ describe('POST /v1/signed-streams', () => {
   })
 
   it('signs a stream-name pattern as a custom policy with sign:wildcard; it must cover the name', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await post(app, { distribution: 'demo', stream: 'videos/clip', resource: 'videos/*', ipAddress: '203.0.113.0/24' })
     assert.equal(res.statusCode, 200, res.body)
     const body = res.json() as StreamAnswer
@@ -118,7 +122,7 @@ describe('POST /v1/signed-streams', () => {
   })
 
   it('refuses stream names with a host, the cfx/st application, a query or dot segments (INVALID_STREAM)', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     for (const stream of ['rtmp://s5c39gqb8ow64r.cloudfront.net/cfx/st/videos/clip', 'cfx/st/videos/clip', '/videos/clip', 'videos/clip?x=1', 'videos/../private/clip', 'videos/cl\u0000ip']) {
       const res = await post(app, { distribution: 'demo', stream }, SIGN)
       assert.equal(res.statusCode, 400, stream)
@@ -129,14 +133,14 @@ describe('POST /v1/signed-streams', () => {
   })
 
   it('answers NO_RTMP_DOMAIN for a distribution without rtmpDomain', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const res = await post(app, { distribution: 'private', stream: 'videos/clip' }, SIGN)
     assert.equal(res.statusCode, 400)
     assert.equal(res.json().code, 'NO_RTMP_DOMAIN')
   })
 
   it('denies tampered stream names for the right reason', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const canned = (await post(app, { distribution: 'demo', stream: 'videos/clip' }, SIGN)).json() as StreamAnswer
     const custom = (await post(app, { distribution: 'demo', stream: 'videos/clip', ipAddress: '203.0.113.7' }, SIGN)).json() as StreamAnswer
     const at = { at: NOW, ip: '203.0.113.7' }

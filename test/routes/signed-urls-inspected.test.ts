@@ -10,6 +10,10 @@ import { EC_KEY_ID, LEGACY_KEY_ID, RSA_KEY_ID } from '../support/keys.js'
 import { assertVerdict, flipChar, getParam, inspectWithTestKeys, replaceParam } from '../support/inspector.js'
 import { toCloudFrontBase64 } from '../../src/signing/policy.js'
 import type { DenialReason } from '../../src/signing/inspect.js'
+import { sharedApp } from '../support/shared-app.js'
+
+// Tests that only read build()'s defaults share one app.
+const defaultApp = sharedApp()
 
 const NOW = TEST_NOW_MS / 1000
 const TOKEN = makeToken({ sub: 'player', scope: 'sign sign:wildcard' })
@@ -54,7 +58,7 @@ function assertLifecycle(signed: Signed, label: string): void {
 
 describe('POST /v1/signed-urls, checked by the inspector', () => {
   it('issues URLs the inspector allows until, and not at, their expiry', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     for (const payload of REQUESTS) {
       const res = await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(TOKEN), payload })
       assert.equal(res.statusCode, 200, `${JSON.stringify(payload)}: ${res.body}`)
@@ -63,7 +67,7 @@ describe('POST /v1/signed-urls, checked by the inspector', () => {
   })
 
   it('issues URLs the inspector allows for generated paths', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const segment = fc.array(fc.constantFrom('a', 'Z', '0', '-', '_', '.', '~', ' ', '+', '=', ',', '%', '%20', '&', '?', '*', '#', ':', '@', 'é', '日本', '🎬'), { minLength: 1, maxLength: 6 })
       .map((parts) => parts.join(''))
       .filter((s) => s !== '.' && s !== '..')
@@ -81,7 +85,7 @@ describe('POST /v1/signed-urls, checked by the inspector', () => {
   })
 
   it('denies tampered URLs for the right reason', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const sign = async (payload: Record<string, unknown>) =>
       ((await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(TOKEN), payload })).json() as Signed).url
     const canned = await sign({ url: 'https://media.example.com/videos/intro.mp4?quality=hd' })
@@ -111,7 +115,7 @@ describe('POST /v1/signed-urls, checked by the inspector', () => {
 
 describe('POST /v1/signed-urls/batch, checked by the inspector', () => {
   it('issues per-item URLs the inspector allows; failed items stay failed', async (t) => {
-    const app = await build(t)
+    const app = await defaultApp()
     const items = [...REQUESTS, { distribution: 'demo', path: '/private/x.mp4' }, { distribution: 'demo', path: '/videos/a.mp4', ipAddress: '2001:db8::1' }]
     const res = await app.inject({ method: 'POST', url: '/v1/signed-urls/batch', headers: bearer(TOKEN), payload: { items } })
     assert.equal(res.statusCode, 200, res.body)
