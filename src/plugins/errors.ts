@@ -3,9 +3,6 @@ import fp from 'fastify-plugin'
 import { appError, type CodedError } from '../http/errors.js'
 import { ErrorResponseSchema, toErrorResponse } from '../http/error-response.js'
 
-// Kept while the admin and ops routes move to src/http/error-response.ts.
-export { toErrorResponse, withErrors } from '../http/error-response.js'
-
 const ROUTE_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
 
 /** The methods some route answers on this path; OPTIONS (the CORS preflight route matches any path) only beside another. */

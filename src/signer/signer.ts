@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os'
 import { LRUCache } from 'lru-cache'
 import type { Config } from '../config/schema.js'
 import type { SigningKey } from '../signing/keys.js'
-import { toCloudFrontBase64, type HashAlgorithm, type Policy } from '../signing/policy.js'
+import { toCloudFrontBase64, type HashAlgorithm } from '../signing/policy.js'
 import { signPolicy, type SignedPolicy } from '../signing/sign.js'
 import type { Metrics } from '../metrics/registry.js'
 import { createWorkerPool } from './pool.js'
@@ -71,6 +71,8 @@ export function createPolicySigner({ metrics, distributions, now }: SignerDepend
     cachedDistributions.size === 0
       ? undefined
       : new LRUCache<string, Promise<string>>({
+          // Entries age on the app's clock, the one their ttl is computed from.
+          perf: { now },
           max: options.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES,
           maxSize: options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
           sizeCalculation: (_signature, cacheKey) => cacheKey.length + CACHE_ENTRY_OVERHEAD_BYTES,
