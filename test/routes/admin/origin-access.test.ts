@@ -144,7 +144,7 @@ describe('POST /v1/admin/origin-access-identities/{id}/grants', () => {
     assert.equal(readers('flvs/video02.flv').length, 1)
     assert.equal(readers('private/notes.txt').length, 0)
     // The owner keeps full control.
-    assert.ok(emulator.getObjectAcl(BUCKET, 'flvs/video01.flv')?.some((g) => g.permission === 'FULL_CONTROL'))
+    assert.ok(emulator.getObjectAcl(BUCKET, 'flvs/video01.flv')?.some((g) => g.permission === 'FULL_CONTROL'), "emulator.getObjectAcl(BUCKET, 'flvs/video01.flv')?.some((g) => g.permission === 'FULL_CONTROL')")
 
     const again = await call(app, 'POST', `/origin-access-identities/${oai.body.id}/grants`, { body: { bucket: BUCKET, prefix: 'flvs/', method: 'acl' } })
     assert.deepEqual([again.body.objects, again.body.objectsChanged, again.body.changed], [2, 0, false])
