@@ -153,7 +153,7 @@ function sameFields(a: DistributionConfig, b: DistributionConfig): boolean {
   return isDeepStrictEqual(sorted(a), sorted(b))
 }
 
-export function distributionView(distribution: Distribution, etag: string | undefined): DistributionView {
+function distributionView(distribution: Distribution, etag: string | undefined): DistributionView {
   return {
     id: distribution.Id ?? '',
     arn: distribution.ARN,
