@@ -29,7 +29,7 @@ describe('admin routes in development mode', () => {
   it('use a local CloudFront emulator on 127.0.0.1, printed in the banner, and stop with the service', async (t) => {
     const service = await start(t, tempDir(t), {})
     // The banner follows the "listening" line.
-    const banner = await waitForOutput(service.output, /export TOKEN=(\S+)[\s\S]*local CloudFront emulator at (http:\/\/\S+)/, 10_000, exitStatus(service))
+    const banner = await waitForOutput(service.output, /export TOKEN=(\S+)[\s\S]*local CloudFront emulator at (http:\/\/\S+)/, 30_000, exitStatus(service))
     const [, token, emulatorUrl] = banner
     assert.ok(token, 'the banner prints a token')
     assert.match(emulatorUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/)
