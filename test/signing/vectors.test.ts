@@ -3,43 +3,15 @@
 // (and, for RSA, the same signature); ECDSA outputs are verified, not compared.
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createPublicKey } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { build } from '../support/build.js'
 import { bearer, makeToken } from '../support/tokens.js'
-import { VECTORS_DIR } from '../support/keys.js'
+import { SIGNED_URL_VECTORS, vectorPublicKey } from '../support/vectors.js'
 import { fromCloudFrontBase64 } from '../../src/signing/policy.js'
 import { stripSigningParams } from '../../src/signing/resource.js'
 import { verifyPolicySignature } from '../../src/signing/verify.js'
 
-interface Vector {
-  id: string
-  kind: 'url' | 'rtmp'
-  policy_type: 'canned' | 'custom'
-  key_pair_id: string
-  date_less_than: number
-  date_greater_than: number | null
-  ip_address: string | null
-  policy_resource: string | null
-  hash_algorithm: 'SHA1' | 'SHA256'
-  url?: string
-  stream?: string
-  signer: string
-  signed_url: string
-  signed_stream_flash_escaped?: string
-  policy: string
-  signature: string
-  deterministic?: boolean
-}
-
-const file = JSON.parse(readFileSync(join(VECTORS_DIR, 'signed-urls.json'), 'utf8')) as {
-  vectors: Vector[]
-  single_signer: Vector[]
-  keys: Record<string, string>
-}
-const publicKeys = JSON.parse(readFileSync(join(VECTORS_DIR, 'keys.json'), 'utf8')) as Record<string, string>
-const publicKeyFor = (id: string) => createPublicKey(readFileSync(join(VECTORS_DIR, publicKeys[id])))
+const file = SIGNED_URL_VECTORS
+const publicKeyFor = vectorPublicKey
 
 // The vectors' clock: a year before the earliest not-before they use, so every expiry lies ahead.
 const VECTOR_NOW_MS = Date.UTC(2028, 0, 1)

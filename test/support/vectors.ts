@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { VECTORS_DIR } from './keys.js'
 
-/** One reference signer's output (test/fixtures/vectors/signed-urls.json); only the fields the tests read. */
+/** One reference signer's output (test/fixtures/vectors/signed-urls.json): the fields the tests read. */
 export interface SignedUrlVector {
   id: string
   kind: 'url' | 'rtmp'
@@ -13,9 +13,15 @@ export interface SignedUrlVector {
   date_greater_than: number | null
   ip_address: string | null
   hash_algorithm: 'SHA1' | 'SHA256'
+  policy_resource: string | null
+  url?: string
+  stream?: string
+  signer: string
+  signed_url: string
+  signed_stream_flash_escaped?: string
   policy: string
   signature: string
-  [field: string]: unknown
+  deterministic?: boolean
 }
 
 export const SIGNED_URL_VECTORS = JSON.parse(readFileSync(join(VECTORS_DIR, 'signed-urls.json'), 'utf8')) as Record<
