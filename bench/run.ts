@@ -451,6 +451,9 @@ async function main() {
   const rsaUnique = byId(`rsa-unique/${DEFAULT_SIGNER_BACKEND}`)
   const ecdsaUnique = byId(`ecdsa-unique/${DEFAULT_SIGNER_BACKEND}`)
   const hostileMix = byId(hostileScenario.id)
+  // Paired by round: the host's speed swings between rounds far more than the mix changes it.
+  const kept = hostileMix.rounds.map((m, i) => m.requestsPerSecond / popular.rounds[i].requestsPerSecond)
+  const keptMedian = median(kept)
   const ratio = (s: { urlsPerSecond: number }) => s.urlsPerSecond / baselineUrls
   const targets = [
     { target: 'RSA unique >= 2.5x baseline', measured: `${ratio(rsaUnique).toFixed(2)}x`, met: ratio(rsaUnique) >= 2.5 },
@@ -470,8 +473,8 @@ async function main() {
     },
     {
       target: `popular mix with ${HOSTILE_SHARE * 100}% worst-case wildcard requests: normal throughput >= 80% of the mix alone`,
-      measured: `${((hostileMix.requestsPerSecond / popular.requestsPerSecond) * 100).toFixed(0)}% (medians; per round ${hostileMix.rounds.map((m, i) => `${((m.requestsPerSecond / popular.rounds[i].requestsPerSecond) * 100).toFixed(0)}%`).join(', ')})`,
-      met: hostileMix.requestsPerSecond / popular.requestsPerSecond >= 0.8,
+      measured: `${(keptMedian * 100).toFixed(0)}% (median of the rounds, each against the mix alone in the same round: ${kept.map((k) => `${(k * 100).toFixed(0)}%`).join(', ')})`,
+      met: keptMedian >= 0.8,
     },
     {
       target: 'every worst-case wildcard request answered 4xx (refused with a code, never signed or failed)',
