@@ -5,11 +5,8 @@ import { ConfigError, loadConfig } from './config/load.js'
 import type { Config } from './config/schema.js'
 import type { CloudFrontEmulator } from './dev/emulator/index.js'
 import { developmentBanner } from './dev/banner.js'
-import { EMULATOR_CREDENTIALS, withLocalCloudFront } from './dev/defaults.js'
+import { DEV_DEPLOY_SECONDS, EMULATOR_CREDENTIALS, withLocalCloudFront } from './dev/defaults.js'
 import { createDevToken } from './dev/tokens.js'
-
-// How long a change stays InProgress on the development emulator: long enough to see the wait route work.
-const DEV_DEPLOY_SECONDS = 5
 
 /** The only entry point: read the environment, load the configuration, build the app, listen, shut down gracefully. */
 async function main() {

@@ -22,6 +22,9 @@ export function ensureDevelopmentMaterial(devDir: string): { keysDir: string; ke
   return { keysDir, keyId: keyFile.replace(/\.pem$/, ''), jwtSecret: readFileSync(secretFile, 'utf8').trim() }
 }
 
+/** How long a change stays InProgress on the development emulator: long enough to see the wait route work. */
+export const DEV_DEPLOY_SECONDS = 5
+
 /** Dummy credentials for the local CloudFront emulator: development never sends real ones anywhere. */
 export const EMULATOR_CREDENTIALS = { accessKeyId: 'AKIDLOCALEMULATOR', secretAccessKey: 'local-emulator-dummy-secret' }
 
