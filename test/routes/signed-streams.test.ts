@@ -1,10 +1,9 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { build, captureLogs, TEST_NOW_MS } from '../support/build.js'
 import { bearer, makeToken } from '../support/tokens.js'
-import { RSA_KEY_ID, VECTORS_DIR } from '../support/keys.js'
+import { RSA_KEY_ID } from '../support/keys.js'
+import { SIGNED_URL_VECTORS } from '../support/vectors.js'
 import { assertVerdict, flipChar, getParam, inspectWithTestKeys, replaceParam } from '../support/inspector.js'
 import { fromCloudFrontBase64 } from '../../src/signing/policy.js'
 import { sharedApp } from '../support/shared-app.js'
@@ -167,22 +166,7 @@ describe('POST /v1/signed-streams', () => {
 })
 
 describe('POST /v1/signed-streams: reference vectors', () => {
-  interface Vector {
-    id: string
-    kind: string
-    signer: string
-    policy_type: 'canned' | 'custom'
-    key_pair_id: string
-    stream: string
-    date_less_than: number
-    date_greater_than: number | null
-    ip_address: string | null
-    signed_url: string
-    signed_stream_flash_escaped: string
-    policy: string
-    signature: string
-  }
-  const { vectors } = JSON.parse(readFileSync(join(VECTORS_DIR, 'signed-urls.json'), 'utf8')) as { vectors: Vector[] }
+  const { vectors } = SIGNED_URL_VECTORS
   const rtmp = vectors.filter((v) => v.kind === 'rtmp')
 
   it('reproduces every RTMP vector: the same stream and Flash-escaped string for canned, the same policy for custom', async (t) => {
