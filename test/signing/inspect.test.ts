@@ -3,39 +3,16 @@
 // requests for every denial reason.
 import { describe, it, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { CHECK_NAMES, type DenialReason } from '../../src/signing/inspect.js'
 import { loadKeyDirectory, type SigningKey } from '../../src/signing/keys.js'
 import { buildPolicy, toCloudFrontBase64, type HashAlgorithm, type Policy } from '../../src/signing/policy.js'
 import { buildSignedCookies, buildSignedStream, buildSignedUrl, signPolicy } from '../../src/signing/sign.js'
-import { EC_KEY_ID, makeKeyDir, RSA_KEY_ID, vectorKeyFiles, VECTORS_DIR } from '../support/keys.js'
+import { EC_KEY_ID, makeKeyDir, RSA_KEY_ID, vectorKeyFiles } from '../support/keys.js'
+import { SIGNED_URL_VECTORS, type ReferenceCheck, type SignedUrlVector } from '../support/vectors.js'
 import { assertVerdict, flipChar, getParam, inspectWithTestKeys, replaceParam } from '../support/inspector.js'
 
-interface ReferenceCheck {
-  verdict: 'ACCEPT' | 'REJECT'
-  reason: string | null
-  detail?: string
-}
-
-interface Vector {
-  id: string
-  kind: 'url' | 'rtmp'
-  signer: string
-  policy_type: 'canned' | 'custom'
-  emitted_policy_type?: 'canned' | 'custom'
-  stream?: string
-  date_less_than: number
-  date_greater_than: number | null
-  signed_url: string
-  signed_stream_flash_escaped?: string
-  differences_from_reference?: string[]
-  verify_at: number
-  verify_ip: string
-  checks: Record<string, ReferenceCheck>
-}
-
-const file = JSON.parse(readFileSync(join(VECTORS_DIR, 'signed-urls.json'), 'utf8')) as Record<'vectors' | 'divergent' | 'single_signer', Vector[]>
+type Vector = SignedUrlVector
+const file = SIGNED_URL_VECTORS
 
 // The reference verifier's "outside_ip" check uses this viewer address (its details name it).
 const OUTSIDE_IP = '198.51.100.1'

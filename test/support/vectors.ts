@@ -22,6 +22,19 @@ export interface SignedUrlVector {
   policy: string
   signature: string
   deterministic?: boolean
+  /** The policy type the signer emitted, where it differs from the one asked for. */
+  emitted_policy_type?: 'canned' | 'custom'
+  differences_from_reference?: string[]
+  /** The reference verifier's judgement of this vector, check by check, at this time and viewer address. */
+  verify_at: number
+  verify_ip: string
+  checks: Record<string, ReferenceCheck>
+}
+
+export interface ReferenceCheck {
+  verdict: 'ACCEPT' | 'REJECT'
+  reason: string | null
+  detail?: string
 }
 
 export const SIGNED_URL_VECTORS = JSON.parse(readFileSync(join(VECTORS_DIR, 'signed-urls.json'), 'utf8')) as Record<
