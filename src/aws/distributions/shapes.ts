@@ -1,7 +1,7 @@
 // The service's distribution shapes (web and streaming answer the same), and what a kind of
 // distribution is made of: its SDK commands, member names and config shape, as data.
 import type { ActiveTrustedSigners } from '@aws-sdk/client-cloudfront'
-import { itemsOf } from '../cloudfront.js'
+import { isoOf, itemsOf } from '../cloudfront.js'
 
 export type OriginProtocolPolicy = 'http-only' | 'match-viewer' | 'https-only'
 
@@ -69,6 +69,11 @@ export interface DistributionView {
   activeTrustedSigners?: ActiveSignerView[]
   activeTrustedKeyGroups?: ActiveKeyGroupView[]
   inProgressInvalidationBatches?: number
+}
+
+/** What a distribution of either kind, and each list summary, says of itself besides its config. */
+export function identityView(resource: { Id?: string; ARN?: string; Status?: string; DomainName?: string; LastModifiedTime?: Date }) {
+  return { id: resource.Id ?? '', arn: resource.ARN, status: resource.Status ?? '', domainName: resource.DomainName ?? '', lastModifiedTime: isoOf(resource.LastModifiedTime) }
 }
 
 export function activeSignersView(active: ActiveTrustedSigners | undefined): ActiveSignerView[] {

@@ -13,8 +13,8 @@ import {
 } from '@aws-sdk/client-cloudfront'
 import { isDeepStrictEqual } from 'node:util'
 import { appError } from '../../http/errors.js'
-import { isoOf, itemsOf, originAccessIdentityId, originAccessIdentityPath, quantified, trusted, withoutEmptyItems } from '../cloudfront.js'
-import { activeSignersView, type DistributionInput, type DistributionKind, type DistributionPatch, type DistributionView } from './shapes.js'
+import { itemsOf, originAccessIdentityId, originAccessIdentityPath, quantified, trusted, withoutEmptyItems } from '../cloudfront.js'
+import { activeSignersView, identityView, type DistributionInput, type DistributionKind, type DistributionPatch, type DistributionView } from './shapes.js'
 
 /** Streaming distributions serve from an S3 bucket, optionally through an OAI; nothing else applies. */
 function checkStreamingFields(fields: DistributionPatch): void {
@@ -67,12 +67,8 @@ function sameFields(a: StreamingDistributionConfig, b: StreamingDistributionConf
 
 function streamingView(distribution: StreamingDistribution, etag: string | undefined): DistributionView {
   return {
-    id: distribution.Id ?? '',
-    arn: distribution.ARN,
-    status: distribution.Status ?? '',
+    ...identityView(distribution),
     etag,
-    domainName: distribution.DomainName ?? '',
-    lastModifiedTime: isoOf(distribution.LastModifiedTime),
     ...configFields(distribution.StreamingDistributionConfig ?? ({} as StreamingDistributionConfig)),
     activeTrustedSigners: activeSignersView(distribution.ActiveTrustedSigners),
   }
@@ -80,11 +76,7 @@ function streamingView(distribution: StreamingDistribution, etag: string | undef
 
 function summaryView(summary: StreamingDistributionSummary): DistributionView {
   return {
-    id: summary.Id ?? '',
-    arn: summary.ARN,
-    status: summary.Status ?? '',
-    domainName: summary.DomainName ?? '',
-    lastModifiedTime: isoOf(summary.LastModifiedTime),
+    ...identityView(summary),
     ...configFields(summary),
   }
 }

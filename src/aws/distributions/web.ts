@@ -14,9 +14,10 @@ import {
 } from '@aws-sdk/client-cloudfront'
 import { isDeepStrictEqual } from 'node:util'
 import { appError } from '../../http/errors.js'
-import { isoOf, itemsOf, originAccessIdentityId, originAccessIdentityPath, quantified, trusted, withoutEmptyItems } from '../cloudfront.js'
+import { itemsOf, originAccessIdentityId, originAccessIdentityPath, quantified, trusted, withoutEmptyItems } from '../cloudfront.js'
 import {
   activeSignersView,
+  identityView,
   type ActiveKeyGroupView,
   type DistributionInput,
   type DistributionKind,
@@ -155,12 +156,8 @@ function sameFields(a: DistributionConfig, b: DistributionConfig): boolean {
 
 function distributionView(distribution: Distribution, etag: string | undefined): DistributionView {
   return {
-    id: distribution.Id ?? '',
-    arn: distribution.ARN,
-    status: distribution.Status ?? '',
+    ...identityView(distribution),
     etag,
-    domainName: distribution.DomainName ?? '',
-    lastModifiedTime: isoOf(distribution.LastModifiedTime),
     ...configFields(distribution.DistributionConfig ?? ({} as DistributionConfig)),
     activeTrustedSigners: activeSignersView(distribution.ActiveTrustedSigners),
     activeTrustedKeyGroups: activeKeyGroupsView(distribution.ActiveTrustedKeyGroups),
@@ -171,12 +168,8 @@ function distributionView(distribution: Distribution, etag: string | undefined):
 function summaryView(summary: DistributionSummary): DistributionView {
   const behavior = summary.DefaultCacheBehavior
   return {
-    id: summary.Id ?? '',
-    arn: summary.ARN,
-    status: summary.Status ?? '',
+    ...identityView(summary),
     etag: summary.ETag,
-    domainName: summary.DomainName ?? '',
-    lastModifiedTime: isoOf(summary.LastModifiedTime),
     enabled: summary.Enabled ?? false,
     comment: summary.Comment ?? '',
     aliases: itemsOf(summary.Aliases),

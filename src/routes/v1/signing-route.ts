@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Scope } from '../../auth/caller.js'
+import type { AnswerFields, Issued } from '../../issuing/issuer.js'
 
 /**
  * The options every signing route shares: the caller's token and scope checked before the body is
@@ -16,4 +17,9 @@ export function signingRoute<S extends object>(
     config: { rateLimitGroup: 'sign' as const },
     schema: { summary: route.summary, tags: [route.tag], security: [{ bearerAuth: [] }], ...schema },
   }
+}
+
+/** What a signing route logs of its answer: names, IDs and times, never the credential itself. */
+export function answerFacts({ answer, distribution }: Issued<AnswerFields>) {
+  return { distribution: distribution.name, keyId: answer.keyId, policy: answer.policy, expires: answer.expires }
 }

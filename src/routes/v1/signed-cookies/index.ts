@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { withErrors } from '../../../http/error-response.js'
-import { signingRoute } from '../signing-route.js'
+import { answerFacts, signingRoute } from '../signing-route.js'
 import { SignedCookiesBodySchema, SignedCookiesSchema } from './schemas.js'
 
 /** Signed cookies for a folder of media; never logged. */
@@ -16,13 +16,10 @@ export async function signedCookieRoutes(fastify: FastifyInstance) {
       { body: SignedCookiesBodySchema, response: withErrors({ 200: SignedCookiesSchema }) },
     ),
     async (request, reply) => {
-      const { answer, distribution, setCookie } = await app.issuer.issueCookies(request.body, request)
-      if (setCookie !== undefined) reply.header('set-cookie', setCookie)
-      request.logSummary = {
-        message: 'signed cookies',
-        facts: { distribution: distribution.name, keyId: answer.keyId, policy: answer.policy, expires: answer.expires, setCookies: request.body.setCookies === true },
-      }
-      return answer
+      const issued = await app.issuer.issueCookies(request.body, request)
+      if (issued.setCookie !== undefined) reply.header('set-cookie', issued.setCookie)
+      request.logSummary = { message: 'signed cookies', facts: { ...answerFacts(issued), setCookies: request.body.setCookies === true } }
+      return issued.answer
     },
   )
 }

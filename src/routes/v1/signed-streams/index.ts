@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { withErrors } from '../../../http/error-response.js'
-import { signingRoute } from '../signing-route.js'
+import { answerFacts, signingRoute } from '../signing-route.js'
 import { SignedStreamBodySchema, SignedStreamSchema } from './schemas.js'
 
 /** RTMP signed stream names; never logged. */
@@ -12,9 +12,9 @@ export async function signedStreamRoutes(fastify: FastifyInstance) {
     '/signed-streams',
     signingRoute(app, { summary: 'Sign an RTMP stream name', tag: 'playback' }, { body: SignedStreamBodySchema, response: withErrors({ 200: SignedStreamSchema }) }),
     async (request) => {
-      const { answer, distribution } = await app.issuer.issueStream(request.body, request)
-      request.logSummary = { message: 'signed stream', facts: { distribution: distribution.name, keyId: answer.keyId, policy: answer.policy, expires: answer.expires } }
-      return answer
+      const issued = await app.issuer.issueStream(request.body, request)
+      request.logSummary = { message: 'signed stream', facts: answerFacts(issued) }
+      return issued.answer
     },
   )
 }

@@ -4,7 +4,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { toErrorResponse, withErrors } from '../../../http/error-response.js'
 import { appError } from '../../../http/errors.js'
 import type { Issued, UrlAnswer } from '../../../issuing/issuer.js'
-import { signingRoute } from '../signing-route.js'
+import { answerFacts, signingRoute } from '../signing-route.js'
 import { SignedUrlBatchBodySchema, SignedUrlBatchSchema, SignedUrlBodySchema, SignedUrlSchema, type SignedUrlBody } from './schemas.js'
 
 const checkItem = TypeCompiler.Compile(SignedUrlBodySchema)
@@ -60,9 +60,9 @@ export async function signedUrlRoutes(fastify: FastifyInstance) {
     '/signed-urls',
     signingRoute(app, { summary: 'Sign one URL', tag: 'signing' }, { body: SignedUrlBodySchema, response: withErrors({ 200: SignedUrlSchema }) }),
     async (request) => {
-      const { answer, distribution } = await app.issuer.issueUrl(request.body, request)
-      request.logSummary = { message: 'signed url', facts: { distribution: distribution.name, keyId: answer.keyId, policy: answer.policy, expires: answer.expires } }
-      return answer
+      const issued = await app.issuer.issueUrl(request.body, request)
+      request.logSummary = { message: 'signed url', facts: answerFacts(issued) }
+      return issued.answer
     },
   )
 
