@@ -52,7 +52,7 @@ export async function build(
   options: Partial<AppOptions> & { configInput?: Record<string, any>; beforeReady?: (app: FastifyInstance) => void } = {},
 ): Promise<FastifyInstance> {
   const { configInput, beforeReady, ...rest } = options
-  const app = await buildApp({ config: options.config ?? testConfig(t, configInput), now: () => TEST_NOW_MS, ...rest })
+  const app = await buildApp({ config: options.config ?? testConfig(t, configInput), now: () => TEST_NOW_MS, signer: { backend: 'event-loop' }, ...rest })
   t.after(() => app.close())
   beforeReady?.(app)
   await app.ready()
