@@ -8,7 +8,7 @@
 # which overrides keys.dir in the file. See README, "Container".
 
 # Build: every dependency, TypeScript compiled to dist/.
-FROM node:20-bookworm-slim AS build
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -17,7 +17,7 @@ COPY src ./src
 RUN npm run build
 
 # Runtime: production dependencies only, the compiled service, run as the unprivileged `node` user.
-FROM node:20-bookworm-slim AS runtime
+FROM node:24.22.3-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
