@@ -3,13 +3,13 @@
 // Extra arguments narrow the run: `node scripts/run-tests.mjs test/signing` runs one folder.
 //
 // Loading the app under tsx costs about two CPU-seconds per process, so where node can run several
-// files in one process (--test-isolation=none) the files are packed into a few groups, and the
-// groups run in parallel, the heaviest first; each group's output is printed as it finishes.
-// Elsewhere every file gets its own process, as node's runner does by default.
+// files in one process (--test-isolation=none) the files are packed into a few groups; elsewhere
+// each file is a group. Groups run in parallel, the heaviest first, and each group's output is
+// printed as it finishes; the closing lines sum them up and name every skipped test.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 
 function collect(path) {
   if (statSync(path).isFile()) return path.endsWith('.test.ts') ? [path] : []
@@ -31,18 +31,14 @@ const concurrency = Number(process.env.TEST_CONCURRENCY ?? availableParallelism(
 const timeoutMs = 300_000
 const runnerArgs = ['--import', 'tsx', '--test', `--test-timeout=${timeoutMs}`, '--test-reporter=spec']
 
-if (!process.allowedNodeEnvironmentFlags.has('--test-isolation')) {
-  const result = spawnSync(process.execPath, [...runnerArgs, `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' })
-  process.exit(result.status ?? 1)
-}
-
 // A file's weight: its size, tripled where it starts other processes (they dominate its run time).
-const SPAWNS = /\b(startService|spawnProcess|spawnSync|startRedis|launchBrowser)\b/
+const SPAWNS = /\b(startService|spawnProcess|spawnSync|spawn|startEmulatorProcess|launch)\(/
 const weight = (file) => {
   const text = readFileSync(file, 'utf8')
   return text.length * (SPAWNS.test(text) ? 3 : 1)
 }
-const groupCount = Math.min(files.length, concurrency * 2)
+const sharesProcesses = process.allowedNodeEnvironmentFlags.has('--test-isolation')
+const groupCount = sharesProcesses ? Math.min(files.length, concurrency * 2) : files.length
 const groups = Array.from({ length: groupCount }, () => ({ weight: 0, files: [] }))
 for (const [file, w] of files.map((file) => [file, weight(file)]).sort((a, b) => b[1] - a[1])) {
   const lightest = groups.reduce((a, b) => (a.weight <= b.weight ? a : b))
@@ -57,7 +53,7 @@ let failedGroups = 0
 
 function runGroup(group) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...runnerArgs, '--test-isolation=none', ...group.files], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...runnerArgs, ...(sharesProcesses ? ['--test-isolation=none'] : []), ...group.files], { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (chunk) => (output += chunk))
     child.stderr.on('data', (chunk) => (output += chunk))
@@ -69,8 +65,8 @@ function runGroup(group) {
         const match = summary.exec(line)
         if (match) totals[match[1]] += Number(match[2])
         else if (!/^ℹ (suites|duration_ms) /.test(line)) kept.push(line)
-        const skip = /# SKIP (.*)$/.exec(line)
-        if (skip) skips.push(skip[1])
+        const skip = /^\s*﹣ (.*) \([\d.]+ms\) # (.*)$/.exec(line)
+        if (skip) skips.push({ name: skip[1], reason: skip[2] })
       }
       process.stdout.write(`\n── ${group.files.join(' ')}\n${kept.join('\n').trimEnd()}\n`)
       if (code !== 0) {
@@ -90,5 +86,6 @@ await Promise.all(
 )
 for (const [name, count] of Object.entries(totals)) console.log(`ℹ ${name} ${count}`)
 console.log(`ℹ duration_ms ${Math.round(performance.now() - started)}`)
-if (skips.length > 0) console.log(`\n${skips.length} tests skipped:\n${[...new Set(skips)].map((reason) => `  - ${reason}`).join('\n')}`)
-process.exit(failedGroups > 0 || totals.fail > 0 || totals.tests === 0 ? 1 : 0)
+// The closing lines name what was skipped and why (test/support/tools.ts: the command that installs it).
+if (skips.length > 0) console.log(`\nskipped:\n${skips.map(({ name, reason }) => `  - ${name}: ${reason}`).join('\n')}`)
+process.exit(failedGroups > 0 || totals.fail > 0 || totals.tests + skips.length === 0 ? 1 : 0)

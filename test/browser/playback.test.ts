@@ -21,6 +21,7 @@ import { build } from '../support/build.js'
 import { makeToken } from '../support/tokens.js'
 import { lookupTestKey } from '../support/inspector.js'
 import { createSelfSignedCert, makeWav, startEdge, type Edge } from '../support/edge.js'
+import { needs } from '../support/tools.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const APP_HOST = 'app.example.com'
@@ -112,7 +113,7 @@ const load = (page: Page, url: string) => page.evaluate((u) => (globalThis as an
 /** The edge's decisions about one path since a given point. */
 const decisionsFor = (edge: Edge, path: string, since = 0) => edge.decisions.slice(since).filter((d) => d.path === path)
 
-describe('browser playback through a local CloudFront edge', () => {
+describe('browser playback through a local CloudFront edge', needs('chromium'), () => {
   it('plays signed URLs and cookie-protected folders, and refuses tampered or expired ones', { timeout: 60_000 }, async (t) => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is required for this test: apt-get install chromium (.ci/run does)`)
     let clockMs = Date.now()

@@ -1,5 +1,5 @@
 // The emulator as a separate process (`npm run emulator`), driven by the real AWS CLI (botocore).
-// CI installs awscli; without `aws` on PATH these tests fail rather than skip.
+// CI installs awscli; elsewhere, without `aws` on PATH, these tests are skipped (test/support/tools.ts).
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { EMULATOR_CREDENTIALS, startEmulatorProcess } from '../support/emulator.js'
+import { needs } from '../support/tools.js'
 
 const awsHome = mkdtempSync(join(tmpdir(), 'cf-emulator-aws-'))
 const awsEnv = {
@@ -41,7 +42,7 @@ async function awsJson(endpoint: string, args: string[]): Promise<any> {
   return JSON.parse(result.stdout)
 }
 
-describe('AWS CLI against the emulator process', () => {
+describe('AWS CLI against the emulator process', needs('aws'), () => {
   let emulator: Awaited<ReturnType<typeof startEmulatorProcess>>
 
   before(async () => {
