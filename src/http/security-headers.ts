@@ -19,3 +19,13 @@ export const API_SECURITY_HEADERS = Object.freeze({
   'x-xss-protection': '0',
   'cache-control': 'no-store',
 })
+
+/**
+ * The player redirect's own headers: `<video src>` on any origin follows it (a no-cors load, which
+ * CORP same-origin blocks), while the signed URL in its Location is still never cached or leaked.
+ */
+export const PLAYBACK_REDIRECT_HEADERS = Object.freeze({
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'cross-origin',
+})

@@ -15,12 +15,13 @@ const SIGN = makeToken({ sub: 'player', scope: 'sign' })
 const playbackUrl = (query: Record<string, string>) => `/v1/playback?${new URLSearchParams(query)}`
 
 describe('GET /v1/playback', () => {
-  it('redirects (302) to a freshly signed URL with the distribution\'s default TTL, uncached and without referrer', async (t) => {
+  it('redirects (302) to a freshly signed URL with the distribution\'s default TTL, uncached, without referrer, embeddable cross-origin', async (t) => {
     const app = await defaultApp()
     const res = await app.inject({ method: 'GET', url: playbackUrl({ distribution: 'demo', path: '/videos/my clip.mp4' }), headers: bearer(SIGN) })
     assert.equal(res.statusCode, 302, res.body)
     assert.equal(res.headers['cache-control'], 'no-store')
     assert.equal(res.headers['referrer-policy'], 'no-referrer')
+    assert.equal(res.headers['cross-origin-resource-policy'], 'cross-origin', 'a <video src> on any origin may follow it')
     const location = res.headers.location as string
     assert.ok(location.startsWith('https://d111111abcdef8.cloudfront.net/videos/my%20clip.mp4?Expires='), location)
     assert.equal(getParam(location, 'Expires'), String(NOW + 300))

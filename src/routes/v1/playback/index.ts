@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { withErrors } from '../../../http/error-response.js'
+import { PLAYBACK_REDIRECT_HEADERS } from '../../../http/security-headers.js'
 import { signingRoute } from '../signing-route.js'
 import { PlaybackQuerySchema, PlaybackRedirectSchema } from './schemas.js'
 
@@ -19,8 +20,8 @@ export async function playbackRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { url, signed, distribution } = await app.issuer.issuePlayback(request.query, request)
       request.logSummary = { message: 'playback redirect', facts: { distribution: distribution.name, keyId: signed.keyId, policy: signed.policy.type, expires: signed.policy.conditions.expires } }
-      // Also set for every answer by the http-security plugin; the redirect's contract says so on its own.
-      return reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(url, 302)
+      // The redirect's contract says no-store and no-referrer on its own, and embeds cross-origin (CORP) on this route only.
+      return reply.headers(PLAYBACK_REDIRECT_HEADERS).redirect(url, 302)
     },
   )
 }
