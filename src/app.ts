@@ -25,6 +25,7 @@ import { docsRoutes } from './routes/ops/docs.js'
 import { signedUrlRoutes } from './routes/v1/signed-urls/index.js'
 import { keysRoutes } from './routes/v1/keys/index.js'
 import { signedCookieRoutes } from './routes/v1/signed-cookies/index.js'
+import { signedQueryRoutes } from './routes/v1/signed-queries/index.js'
 import { signedStreamRoutes } from './routes/v1/signed-streams/index.js'
 import { playbackRoutes } from './routes/v1/playback/index.js'
 import { inspectRoutes } from './routes/v1/inspect/index.js'
@@ -128,6 +129,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(signedUrlRoutes)
       await v1.register(keysRoutes)
       await v1.register(signedCookieRoutes)
+      await v1.register(signedQueryRoutes)
       await v1.register(signedStreamRoutes)
       await v1.register(playbackRoutes)
       await v1.register(inspectRoutes)

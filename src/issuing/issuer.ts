@@ -1,12 +1,13 @@
 import type { Caller } from '../auth/caller.js'
 import type { Config } from '../config/schema.js'
 import { selectKey, type KeySource } from '../keys/select.js'
-import type { Signer } from '../signer/port.js'
+import type { SignatureKind, Signer } from '../signer/port.js'
 import type { HashAlgorithm, Policy } from '../signing/policy.js'
-import { buildSignedCookies, buildSignedStream, buildSignedUrl, type SignedPolicy } from '../signing/sign.js'
+import { buildSignedCookies, buildSignedStream, buildSignedUrl, signingParams, type SignedPolicy } from '../signing/sign.js'
 import type { IssueContext } from './context.js'
 import { planSignedCookies, setCookieHeaders, type CloudFrontCookies, type CookieRequest } from './cookies.js'
 import { resolveDistribution, type Distribution } from './distributions.js'
+import { planSignedQuery, type QueryRequest } from './query.js'
 import { planSignedStream, type StreamRequest } from './stream.js'
 import { planSignedUrl, type UrlRequest } from './url.js'
 
@@ -39,6 +40,10 @@ export interface Issued<A> {
 
 export type UrlAnswer = { url: string } & AnswerFields
 export type CookiesAnswer = { cookies: CloudFrontCookies } & AnswerFields
+/** The signing parameters as a query string to append to every URL under the resource, and as an object. */
+export type QueryAnswer = { query: string; params: QueryParams } & AnswerFields
+/** Always a custom policy (query.ts); Hash-Algorithm with SHA256. */
+export type QueryParams = { Policy: string; Signature: string; 'Key-Pair-Id': string; 'Hash-Algorithm'?: 'SHA256' }
 export type StreamAnswer = { streamer: string; stream: string; streamEscaped: string } & AnswerFields
 
 export interface IssuerDependencies {
@@ -59,14 +64,14 @@ const NO_CHOICE: SigningChoice = {}
 export function createIssuer({ config, keys, signer, now }: IssuerDependencies) {
   const contextFor = (who: Who): IssueContext => ({ config, caller: who.caller, now: Math.floor(now() / 1000), clientIp: who.ip })
 
-  function sign(policy: Policy, distribution: Distribution, choice: SigningChoice): Promise<SignedPolicy> {
+  function sign(kind: SignatureKind, policy: Policy, distribution: Distribution, choice: SigningChoice): Promise<SignedPolicy> {
     const key = selectKey(keys, choice.keyId)
-    return signer.sign({ policy, key, hashAlgorithm: choice.hashAlgorithm ?? 'SHA1', distribution: distribution.name })
+    return signer.sign({ kind, policy, key, hashAlgorithm: choice.hashAlgorithm ?? 'SHA1', distribution: distribution.name })
   }
 
   async function issueUrlIn(request: UrlRequest & SigningChoice, ctx: IssueContext): Promise<Issued<UrlAnswer>> {
     const plan = planSignedUrl(request, ctx)
-    const signed = await sign(plan.policy, plan.distribution, request)
+    const signed = await sign('url', plan.policy, plan.distribution, request)
     const { expires } = signed.policy.conditions
     return {
       answer: { url: buildSignedUrl(plan.url, signed), expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
@@ -102,7 +107,7 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
     async issueCookies(request: CookieRequest & SigningChoice, who: Who): Promise<Issued<CookiesAnswer> & { setCookie?: string[] }> {
       const ctx = contextFor(who)
       const plan = planSignedCookies(request, ctx)
-      const signed = await sign(plan.policy, plan.distribution, request)
+      const signed = await sign('cookie', plan.policy, plan.distribution, request)
       const cookies = buildSignedCookies(signed) as CloudFrontCookies
       const { expires } = signed.policy.conditions
       return {
@@ -112,10 +117,30 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
       }
     },
 
+    /** Signing parameters for a folder, for players that append them to each request instead of sending cookies. */
+    async issueQuery(request: QueryRequest & SigningChoice, who: Who): Promise<Issued<QueryAnswer>> {
+      const plan = planSignedQuery(request, contextFor(who))
+      const signed = await sign('query', plan.policy, plan.distribution, request)
+      const params = signingParams(signed)
+      const { expires } = signed.policy.conditions
+      return {
+        answer: {
+          query: params.map(([name, value]) => `${name}=${value}`).join('&'),
+          params: Object.fromEntries(params) as QueryParams,
+          expires,
+          expiresAt: isoFromEpoch(expires),
+          policy: signed.policy.type,
+          resource: signed.policy.resource,
+          keyId: signed.keyId,
+        },
+        distribution: plan.distribution,
+      }
+    },
+
     /** An RTMP stream name with its signing parameters, and the streamer the player connects to. */
     async issueStream(request: StreamRequest & SigningChoice, who: Who): Promise<Issued<StreamAnswer>> {
       const plan = planSignedStream(request, contextFor(who))
-      const signed = await sign(plan.policy, plan.distribution, request)
+      const signed = await sign('stream', plan.policy, plan.distribution, request)
       const { stream, streamEscaped } = buildSignedStream(plan.name, signed)
       const { expires } = signed.policy.conditions
       return {
@@ -133,7 +158,7 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
       const distribution = resolveDistribution(ctx, query.distribution)
       const expiresIn = Math.min(distribution.defaultTtlSeconds, who.caller.maxTtlSeconds ?? Infinity)
       const plan = planSignedUrl({ distribution: query.distribution, path: query.path, expiresIn }, ctx, distribution)
-      const signed = await sign(plan.policy, distribution, NO_CHOICE)
+      const signed = await sign('url', plan.policy, distribution, NO_CHOICE)
       return { url: buildSignedUrl(plan.url, signed), signed, distribution }
     },
   }
