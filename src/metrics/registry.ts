@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { SigningKey } from '../signing/keys.js'
+import { SERVICE_VERSION } from '../telemetry/build-info.js'
 
 export interface MetricsOptions {
   /** The clock (epoch milliseconds) the key ages are measured with. */
@@ -16,6 +17,9 @@ export function createMetrics({ now, processMetrics }: MetricsOptions) {
   let loadedKeys: { id: string; modifiedMs: number; active: boolean }[] = []
 
   const keysLoaded = new Gauge({ name: 'cf_signer_keys_loaded', help: 'Signing keys currently loaded', registers })
+  // Always 1: the labels carry the value, so dashboards can join any series to the running version.
+  new Gauge({ name: 'cf_signer_build_info', help: 'The running version of cf-signer and of Node.js; always 1', labelNames: ['version', 'node'] as const, registers })
+    .set({ version: SERVICE_VERSION, node: process.version }, 1)
   return {
     registry,
     httpRequestDuration: new Histogram({
@@ -27,8 +31,8 @@ export function createMetrics({ now, processMetrics }: MetricsOptions) {
     }),
     signaturesIssued: new Counter({
       name: 'cf_signer_signatures_issued_total',
-      help: 'Signed URLs, cookie sets and stream names issued',
-      labelNames: ['distribution', 'policy', 'algorithm', 'key_id'] as const,
+      help: 'Signatures issued by kind (url, cookie, stream, query), distribution, policy, algorithm and key ID',
+      labelNames: ['kind', 'distribution', 'policy', 'algorithm', 'key_id'] as const,
       registers,
     }),
     errors: new Counter({

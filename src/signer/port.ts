@@ -2,7 +2,11 @@ import type { SigningKey } from '../signing/keys.js'
 import type { HashAlgorithm, Policy } from '../signing/policy.js'
 import type { SignedPolicy } from '../signing/sign.js'
 
+/** What a signature is for: the `kind` label of cf_signer_signatures_issued_total. */
+export type SignatureKind = 'url' | 'cookie' | 'stream' | 'query'
+
 export interface SignRequest {
+  kind: SignatureKind
   policy: Policy
   key: SigningKey
   hashAlgorithm: HashAlgorithm

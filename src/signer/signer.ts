@@ -104,9 +104,9 @@ export function createPolicySigner({ metrics, distributions, now }: SignerDepend
 
   return {
     async sign(request: SignRequest): Promise<SignedPolicy> {
-      const { policy, key, hashAlgorithm, distribution } = request
+      const { kind, policy, key, hashAlgorithm, distribution } = request
       const signed = await signature(request)
-      metrics.signaturesIssued.inc({ distribution, policy: policy.type, algorithm: `${key.algorithm}-${hashAlgorithm}`, key_id: key.id })
+      metrics.signaturesIssued.inc({ kind, distribution, policy: policy.type, algorithm: `${key.algorithm}-${hashAlgorithm}`, key_id: key.id })
       return { policy, keyId: key.id, hashAlgorithm, signature: signed }
     },
     async close(): Promise<void> {

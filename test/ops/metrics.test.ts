@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { statSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { errorCodeOf } from '../../src/metrics/registry.js'
 import { build, TEST_NOW_MS } from '../support/build.js'
 import { EC_KEY_ID, LEGACY_KEY_ID, RSA_KEY_ID } from '../support/keys.js'
-import { bearer } from '../support/tokens.js'
+import { bearer, makeToken } from '../support/tokens.js'
 
 async function scrape(app: FastifyInstance): Promise<string> {
   const res = await app.inject({ url: '/metrics' })
@@ -39,14 +39,39 @@ describe('GET /metrics', () => {
     assert.match(res.body, /^# TYPE cf_signer_aws_calls_total counter$/m)
   })
 
-  it('counts signatures by distribution, policy, algorithm and key ID', async (t) => {
+  it('exports cf_signer_build_info: the package version and the Node.js version, value 1', async (t) => {
+    const app = await build(t)
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    assert.deepEqual(samples(await scrape(app), 'cf_signer_build_info'), [`cf_signer_build_info{version="${version}",node="${process.version}"} 1`])
+  })
+
+  it('counts signatures by kind, distribution, policy, algorithm and key ID', async (t) => {
     const app = await build(t)
     const sign = (payload: object) => app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(), payload })
     assert.equal((await sign({ distribution: 'demo', path: '/videos/a.mp4' })).statusCode, 200)
     assert.equal((await sign({ distribution: 'demo', path: '/videos/a.mp4', keyId: EC_KEY_ID, hashAlgorithm: 'SHA256', notBefore: TEST_NOW_MS / 1000 })).statusCode, 200)
     const text = await scrape(app)
-    assert.ok(samples(text, 'cf_signer_signatures_issued_total').includes('cf_signer_signatures_issued_total{distribution="demo",policy="canned",algorithm="RSA-SHA1",key_id="K2JCJMDEHXQW5F"} 1'), "samples(text, 'cf_signer_signatures_issued_total').includes('cf_signer_signatures_issued_total{dist…")
-    assert.ok(samples(text, 'cf_signer_signatures_issued_total').includes(`cf_signer_signatures_issued_total{distribution="demo",policy="custom",algorithm="ECDSA-SHA256",key_id="${EC_KEY_ID}"} 1`), "samples(text, 'cf_signer_signatures_issued_total').includes(`cf_signer_signatures_issued_total{dist…")
+    const issued = samples(text, 'cf_signer_signatures_issued_total')
+    assert.ok(issued.includes('cf_signer_signatures_issued_total{kind="url",distribution="demo",policy="canned",algorithm="RSA-SHA1",key_id="K2JCJMDEHXQW5F"} 1'), issued.join('\n'))
+    assert.ok(issued.includes(`cf_signer_signatures_issued_total{kind="url",distribution="demo",policy="custom",algorithm="ECDSA-SHA256",key_id="${EC_KEY_ID}"} 1`), issued.join('\n'))
+  })
+
+  it('labels each signature with its kind: url (signed URLs and player redirects), cookie, stream', async (t) => {
+    const app = await build(t)
+    const wildcard = bearer(makeToken({ sub: 'alice', scope: 'sign sign:wildcard' }))
+    const answers = [
+      await app.inject({ method: 'POST', url: '/v1/signed-urls', headers: bearer(), payload: { distribution: 'demo', path: '/videos/a.mp4' } }),
+      await app.inject({ url: `/v1/playback?${new URLSearchParams({ distribution: 'demo', path: '/videos/b.mp4', access_token: makeToken() })}` }),
+      await app.inject({ method: 'POST', url: '/v1/signed-cookies', headers: wildcard, payload: { distribution: 'demo', resource: '/hls/show/*' } }),
+      await app.inject({ method: 'POST', url: '/v1/signed-streams', headers: bearer(), payload: { distribution: 'demo', stream: 'videos/clip.mp4' } }),
+    ]
+    assert.deepEqual(answers.map((res) => res.statusCode), [200, 302, 200, 200], answers.map((res) => /"code":"(\w+)"/.exec(res.body)?.[1] ?? res.statusCode).join(', '))
+    const byKind = new Map<string, number>()
+    for (const line of samples(await scrape(app), 'cf_signer_signatures_issued_total')) {
+      const kind = /\{kind="([a-z]+)"/.exec(line)?.[1] ?? `no kind in ${line}`
+      byKind.set(kind, (byKind.get(kind) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)))
+    }
+    assert.deepEqual(Object.fromEntries(byKind), { url: 2, cookie: 1, stream: 1 })
   })
 
   it('records request latency by method, route pattern and status; unmatched URLs never appear raw', async (t) => {

@@ -57,14 +57,14 @@ describe('signer backends', () => {
       const { signer } = createSigner(t, backend)
       assert.equal(SAMPLE_VECTORS.length, 8, 'three canned and three custom SHA1 vectors, one canned and one custom SHA256')
       for (const vector of SAMPLE_VECTORS) {
-        const rsa = await signer.sign({ policy: policyOf(vector), key: keys[RSA_KEY_ID], hashAlgorithm: vector.hash_algorithm, distribution: 'uncached' })
+        const rsa = await signer.sign({ kind: 'url', policy: policyOf(vector), key: keys[RSA_KEY_ID], hashAlgorithm: vector.hash_algorithm, distribution: 'uncached' })
         assert.equal(rsa.signature, vector.signature, vector.id)
       }
       const ecPublicKey = vectorPublicKey(EC_KEY_ID)
       const policies = [policyFor('/videos/a b+c.mp4'), buildPolicy('https://d222222abcdef8.cloudfront.net/hls/*', { expires: NOW_SECONDS + 60, ipCidr: '192.0.2.0/24' }, true)]
       for (const policy of policies) {
         for (const hashAlgorithm of ['SHA1', 'SHA256'] as HashAlgorithm[]) {
-          const ec = await signer.sign({ policy, key: keys[EC_KEY_ID], hashAlgorithm, distribution: 'uncached' })
+          const ec = await signer.sign({ kind: 'url', policy, key: keys[EC_KEY_ID], hashAlgorithm, distribution: 'uncached' })
           assert.equal(verifyWithNodeCrypto(policy.json, ec.signature, ecPublicKey, hashAlgorithm), true, `ECDSA-${hashAlgorithm} ${policy.json}`)
           assert.deepEqual({ keyId: ec.keyId, hashAlgorithm: ec.hashAlgorithm, policy: ec.policy }, { keyId: EC_KEY_ID, hashAlgorithm, policy })
         }
@@ -77,7 +77,7 @@ describe('signer backends', () => {
     const { signer } = createSigner(t, 'workers')
     const vectors = RSA_VECTORS.slice(0, 50)
     assert.equal(vectors.length, 50, 'fifty RSA vectors')
-    const grants = await Promise.all(vectors.map((v) => signer.sign({ policy: policyOf(v), key: keys[RSA_KEY_ID], hashAlgorithm: v.hash_algorithm, distribution: 'uncached' })))
+    const grants = await Promise.all(vectors.map((v) => signer.sign({ kind: 'url', policy: policyOf(v), key: keys[RSA_KEY_ID], hashAlgorithm: v.hash_algorithm, distribution: 'uncached' })))
     grants.forEach((grant, i) => assert.equal(grant.signature, vectors[i].signature, vectors[i].id))
   })
 
@@ -86,8 +86,8 @@ describe('signer backends', () => {
     const { signer } = createSigner(t, 'workers')
     const publicOnly = { ...keys[RSA_KEY_ID], privateKey: keys[RSA_KEY_ID].publicKey }
     const [vector] = RSA_VECTORS
-    await assert.rejects(signer.sign({ policy: policyOf(vector), key: publicOnly, hashAlgorithm: vector.hash_algorithm, distribution: 'uncached' }))
-    const grant = await signer.sign({ policy: policyOf(vector), key: keys[RSA_KEY_ID], hashAlgorithm: vector.hash_algorithm, distribution: 'uncached' })
+    await assert.rejects(signer.sign({ kind: 'url', policy: policyOf(vector), key: publicOnly, hashAlgorithm: vector.hash_algorithm, distribution: 'uncached' }))
+    const grant = await signer.sign({ kind: 'url', policy: policyOf(vector), key: keys[RSA_KEY_ID], hashAlgorithm: vector.hash_algorithm, distribution: 'uncached' })
     assert.equal(grant.signature, vector.signature, vector.id)
   })
 })
@@ -96,7 +96,7 @@ describe('signature cache', () => {
   it('serves a repeated policy from the cache on a distribution with a granularity above 1 s, and counts the hit', async (t) => {
     const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })
     const { signer, cacheCount } = createSigner(t)
-    const request = { policy: policyFor('/videos/intro.mp4'), key: keys[RSA_KEY_ID], hashAlgorithm: 'SHA1' as const, distribution: 'cached' }
+    const request = { kind: 'url' as const, policy: policyFor('/videos/intro.mp4'), key: keys[RSA_KEY_ID], hashAlgorithm: 'SHA1' as const, distribution: 'cached' }
     const first = await signer.sign(request)
     const second = await signer.sign(request)
     assert.deepEqual(second, first)
@@ -108,9 +108,9 @@ describe('signature cache', () => {
     const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })
     const { signer, cacheCount } = createSigner(t)
     const key = keys[RSA_KEY_ID]
-    const a = await signer.sign({ policy: policyFor('/a'), key, hashAlgorithm: 'SHA1', distribution: 'cached' })
-    const b = await signer.sign({ policy: policyFor('/a'), key, hashAlgorithm: 'SHA256', distribution: 'cached' })
-    const c = await signer.sign({ policy: policyFor('/a', NOW_SECONDS + 360), key, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    const a = await signer.sign({ kind: 'url', policy: policyFor('/a'), key, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    const b = await signer.sign({ kind: 'url', policy: policyFor('/a'), key, hashAlgorithm: 'SHA256', distribution: 'cached' })
+    const c = await signer.sign({ kind: 'url', policy: policyFor('/a', NOW_SECONDS + 360), key, hashAlgorithm: 'SHA1', distribution: 'cached' })
     assert.equal(new Set([a.signature, b.signature, c.signature]).size, 3)
     assert.equal(verifyWithNodeCrypto(b.policy.json, b.signature, key.publicKey, 'SHA256'), true, 'the SHA256 entry is a SHA256 signature')
     assert.equal(await cacheCount('miss'), 3)
@@ -120,7 +120,7 @@ describe('signature cache', () => {
   it('is off for a distribution with a granularity of 1 s: nothing is looked up or counted', async (t) => {
     const keys = loadKeys(t, { [`${RSA_KEY_ID}.pem`]: RSA_PEM })
     const { signer, cacheCount } = createSigner(t)
-    const request = { policy: policyFor('/videos/intro.mp4'), key: keys[RSA_KEY_ID], hashAlgorithm: 'SHA1' as const, distribution: 'uncached' }
+    const request = { kind: 'url' as const, policy: policyFor('/videos/intro.mp4'), key: keys[RSA_KEY_ID], hashAlgorithm: 'SHA1' as const, distribution: 'uncached' }
     const first = await signer.sign(request)
     const second = await signer.sign(request)
     assert.equal(second.signature, first.signature, 'RSA PKCS#1 v1.5 is deterministic')
@@ -131,7 +131,7 @@ describe('signature cache', () => {
   it('shares one signing between concurrent requests for the same policy', async (t) => {
     const keys = loadKeys(t, { [`${EC_KEY_ID}.pem`]: EC_PEM })
     const { signer, cacheCount } = createSigner(t)
-    const request = { policy: policyFor('/popular.jpg'), key: keys[EC_KEY_ID], hashAlgorithm: 'SHA1' as const, distribution: 'cached' }
+    const request = { kind: 'url' as const, policy: policyFor('/popular.jpg'), key: keys[EC_KEY_ID], hashAlgorithm: 'SHA1' as const, distribution: 'cached' }
     const grants = await Promise.all(Array.from({ length: 10 }, () => signer.sign(request)))
     // ECDSA signatures are randomised: equal ones prove a single signing.
     assert.equal(new Set(grants.map((g) => g.signature)).size, 1)
@@ -145,8 +145,8 @@ describe('signature cache', () => {
     assert.notEqual(rotated.fingerprint, old.fingerprint)
     const { signer, cacheCount } = createSigner(t)
     const policy = policyFor('/videos/intro.mp4')
-    const before = await signer.sign({ policy, key: old, hashAlgorithm: 'SHA1', distribution: 'cached' })
-    const after = await signer.sign({ policy, key: rotated, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    const before = await signer.sign({ kind: 'url', policy, key: old, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    const after = await signer.sign({ kind: 'url', policy, key: rotated, hashAlgorithm: 'SHA1', distribution: 'cached' })
     assert.notEqual(after.signature, before.signature)
     assert.equal(verifyWithNodeCrypto(policy.json, after.signature, rotated.publicKey, 'SHA1'), true, 'signed with the rotated key')
     assert.equal(await cacheCount('hit'), 0)
@@ -157,11 +157,11 @@ describe('signature cache', () => {
     const { signer, cacheCount } = createSigner(t)
     const broken = { ...key, privateKey: key.publicKey }
     const policy = policyFor('/a')
-    await assert.rejects(signer.sign({ policy, key: broken, hashAlgorithm: 'SHA1', distribution: 'cached' }))
-    await assert.rejects(signer.sign({ policy, key: broken, hashAlgorithm: 'SHA1', distribution: 'cached' }))
+    await assert.rejects(signer.sign({ kind: 'url', policy, key: broken, hashAlgorithm: 'SHA1', distribution: 'cached' }))
+    await assert.rejects(signer.sign({ kind: 'url', policy, key: broken, hashAlgorithm: 'SHA1', distribution: 'cached' }))
     const expired = policyFor('/b', NOW_SECONDS)
-    await signer.sign({ policy: expired, key, hashAlgorithm: 'SHA1', distribution: 'cached' })
-    await signer.sign({ policy: expired, key, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    await signer.sign({ kind: 'url', policy: expired, key, hashAlgorithm: 'SHA1', distribution: 'cached' })
+    await signer.sign({ kind: 'url', policy: expired, key, hashAlgorithm: 'SHA1', distribution: 'cached' })
     assert.equal(await cacheCount('hit'), 0)
     assert.equal(await cacheCount('miss'), 4)
   })
