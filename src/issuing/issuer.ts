@@ -3,10 +3,11 @@ import type { Config } from '../config/schema.js'
 import { selectKey, type KeySource } from '../keys/select.js'
 import type { SignatureKind, Signer } from '../signer/port.js'
 import type { HashAlgorithm, Policy } from '../signing/policy.js'
-import { buildSignedCookies, buildSignedStream, buildSignedUrl, type SignedPolicy } from '../signing/sign.js'
+import { buildSignedCookies, buildSignedStream, buildSignedUrl, signingParams, type SignedPolicy } from '../signing/sign.js'
 import type { IssueContext } from './context.js'
 import { planSignedCookies, setCookieHeaders, type CloudFrontCookies, type CookieRequest } from './cookies.js'
 import { resolveDistribution, type Distribution } from './distributions.js'
+import { planSignedQuery, type QueryRequest } from './query.js'
 import { planSignedStream, type StreamRequest } from './stream.js'
 import { planSignedUrl, type UrlRequest } from './url.js'
 
@@ -39,6 +40,10 @@ export interface Issued<A> {
 
 export type UrlAnswer = { url: string } & AnswerFields
 export type CookiesAnswer = { cookies: CloudFrontCookies } & AnswerFields
+/** The signing parameters as a query string to append to every URL under the resource, and as an object. */
+export type QueryAnswer = { query: string; params: QueryParams } & AnswerFields
+/** Always a custom policy (query.ts); Hash-Algorithm with SHA256. */
+export type QueryParams = { Policy: string; Signature: string; 'Key-Pair-Id': string; 'Hash-Algorithm'?: 'SHA256' }
 export type StreamAnswer = { streamer: string; stream: string; streamEscaped: string } & AnswerFields
 
 export interface IssuerDependencies {
@@ -109,6 +114,26 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
         answer: { cookies, expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
         distribution: plan.distribution,
         setCookie: request.setCookies ? setCookieHeaders(cookies, plan.distribution.cookies!, expires - ctx.now) : undefined,
+      }
+    },
+
+    /** Signing parameters for a folder, for players that append them to each request instead of sending cookies. */
+    async issueQuery(request: QueryRequest & SigningChoice, who: Who): Promise<Issued<QueryAnswer>> {
+      const plan = planSignedQuery(request, contextFor(who))
+      const signed = await sign('query', plan.policy, plan.distribution, request)
+      const params = signingParams(signed)
+      const { expires } = signed.policy.conditions
+      return {
+        answer: {
+          query: params.map(([name, value]) => `${name}=${value}`).join('&'),
+          params: Object.fromEntries(params) as QueryParams,
+          expires,
+          expiresAt: isoFromEpoch(expires),
+          policy: signed.policy.type,
+          resource: signed.policy.resource,
+          keyId: signed.keyId,
+        },
+        distribution: plan.distribution,
       }
     },
 
