@@ -2,6 +2,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront'
 import { S3Client } from '@aws-sdk/client-s3'
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import type { AwsAccountConfig, AwsConfig } from '../config/schema.js'
+import { EMULATOR_CREDENTIALS } from '../dev/defaults.js'
 import { appError } from '../http/errors.js'
 import { translateAwsError } from './errors.js'
 
@@ -29,8 +30,18 @@ export interface AwsAccountsOptions {
 const ROLE_SESSION_NAME = 'cf-signer'
 const CONNECTION_TIMEOUT_MS = 5000
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', '::1', 'localhost'])
+
+/** True when `endpoint` is a URL on this machine's loopback interface (127.0.0.1, ::1 or localhost). */
+export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
+  if (endpoint === undefined || !URL.canParse(endpoint)) return false
+  return LOOPBACK_HOSTS.has(new URL(endpoint).hostname.toLowerCase())
+}
+
 function credentialsFor(account: AwsAccountConfig, fixed: StaticCredentials | undefined) {
   if (fixed !== undefined) return fixed
+  // A loopback endpoint is the local emulator, which checks no signature: real credentials never leave for it.
+  if (account.profile === undefined && account.roleArn === undefined && isLoopbackEndpoint(account.endpoint)) return EMULATOR_CREDENTIALS
   const base = account.profile !== undefined ? fromIni({ profile: account.profile }) : undefined
   if (account.roleArn !== undefined) {
     return fromTemporaryCredentials({

@@ -89,6 +89,14 @@ describe('AWS CLI against the emulator process', needs('aws'), () => {
     assert.equal(waited.code, 0, waited.stderr)
   })
 
+  it('lists buckets with `aws s3 ls` and creates one with `aws s3api create-bucket`', async () => {
+    const { endpoint } = emulator
+    await awsJson(endpoint, ['s3api', 'create-bucket', '--bucket', 'cli-listed-bucket'])
+    const listed = await runAws(endpoint, ['s3', 'ls'])
+    assert.equal(listed.code, 0, listed.stderr)
+    assert.match(listed.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d cli-listed-bucket$/m)
+  })
+
   it('maps error responses to botocore errors', async () => {
     const { endpoint } = emulator
     const missing = await runAws(endpoint, ['cloudfront', 'get-distribution', '--id', 'ENOSUCHDIST000'])

@@ -5,6 +5,7 @@ import {
   CreateBucketCommand,
   GetBucketPolicyCommand,
   GetObjectAclCommand,
+  ListBucketsCommand,
   ListObjectsV2Command,
   PutBucketPolicyCommand,
   PutObjectAclCommand,
@@ -23,6 +24,20 @@ describe('S3 for grants', () => {
     }))
     return created.CloudFrontOriginAccessIdentity!
   }
+
+  it('lists every bucket by name with its creation date and the owner (ListBuckets, what `aws s3 ls` calls)', async () => {
+    const { s3 } = context
+    await s3.send(new CreateBucketCommand({ Bucket: 'zz-listed-bucket' }))
+    await s3.send(new CreateBucketCommand({ Bucket: 'aa-listed-bucket' }))
+    const listed = await s3.send(new ListBucketsCommand({}))
+    const names = (listed.Buckets ?? []).map((bucket) => bucket.Name)
+    assert.deepEqual(names, [...names].sort(), 'buckets come back in name order')
+    assert.ok(names.includes('aa-listed-bucket') && names.includes('zz-listed-bucket'), `both buckets are listed: ${names.join(', ')}`)
+    assert.ok(listed.Buckets?.every((bucket) => bucket.CreationDate instanceof Date), 'every bucket has a creation date')
+    assert.equal(listed.Owner?.ID, OWNER_ID)
+    const prefixed = await s3.send(new ListBucketsCommand({ Prefix: 'zz-' }))
+    assert.deepEqual(prefixed.Buckets?.map((bucket) => bucket.Name), ['zz-listed-bucket'])
+  })
 
   it('puts and gets a bucket policy; a CanonicalUser principal comes back in its OAI ARN form', async () => {
     const { s3, emulator } = context

@@ -9,6 +9,7 @@ import { ApiError } from './errors.js'
 import type { Reply, Service } from './routing.js'
 import { createS3Service } from './s3.js'
 import { createState, type AclEntry, toIso } from './state.js'
+import { readStateFile, writeStateFile } from './state-file.js'
 import { API_PREFIX } from './wire.js'
 
 export interface CloudFrontEmulatorOptions {
@@ -20,6 +21,8 @@ export interface CloudFrontEmulatorOptions {
   rtmpMode?: 'full' | 'post-2020'
   /** Epoch milliseconds; advanceClock() moves the emulator's clock ahead of it. */
   now?: () => number
+  /** A JSON file that keeps the world across restarts: read here if it exists, rewritten after each change. */
+  stateFile?: string
 }
 
 export interface FaultSpec {
@@ -46,6 +49,7 @@ interface Fault {
 }
 
 const CONTROL_PREFIX = '/__emulator'
+const READ_METHODS = new Set(['GET', 'HEAD'])
 const DEFAULT_FAULT_STATUS: Record<string, number> = { ServiceUnavailable: 503, InternalError: 500, InternalFailure: 500 }
 const DEFAULT_FAULT_MESSAGE: Record<string, string> = { Throttling: 'Rate exceeded', ServiceUnavailable: 'Service Unavailable' }
 
@@ -58,6 +62,12 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
     rtmpMode: options.rtmpMode ?? 'full',
     now: options.now ?? Date.now,
   })
+  const { stateFile } = options
+  const saved = stateFile === undefined ? undefined : readStateFile(stateFile)
+  if (saved !== undefined) state.restore(saved)
+  const save = () => {
+    if (stateFile !== undefined) writeStateFile(stateFile, state.snapshot())
+  }
   const cloudfront = createCloudFrontService(state)
   const s3 = createS3Service(state)
   let faults: Fault[] = []
@@ -82,6 +92,7 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
     const isCloudFront = url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)
     const service = isCloudFront ? cloudfront : s3
     const reply = await dispatch(service, request, url, body, requestId)
+    if (!READ_METHODS.has(request.method ?? 'GET') && reply.status < 300) save()
     if (closing.signal.aborted) response.destroy()
     else send(response, reply, service.requestIdHeaders(requestId))
   }
@@ -138,11 +149,13 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
   function advanceClock(seconds: number): void {
     if (!Number.isFinite(seconds) || seconds < 0) throw new TypeError('seconds must be a non-negative number')
     state.advanceClock(seconds)
+    save()
   }
 
   function reset(): void {
     state.reset()
     faults = []
+    save()
   }
 
   /** Test-control endpoints, so a separate process (the AWS CLI, a child service) can drive the emulator. */

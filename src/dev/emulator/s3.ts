@@ -219,7 +219,10 @@ export function createS3Service(state: EmulatorState): Service {
     resolve(method, path, query) {
       const [bucketSegment = '', ...keySegments] = path.slice(1).split('/')
       const key = keySegments.map(decodeURIComponent).join('/')
-      if (bucketSegment === '') return undefined
+      if (bucketSegment === '') {
+        const params: Record<string, string> = {}
+        return method === 'GET' ? { name: 'ListBuckets', handle: (request) => listBuckets(state, request.query), params } : undefined
+      }
       const scope = key === '' ? 'bucket' : 'object'
       const route = routes.find((candidate) =>
         candidate.method === method &&
@@ -242,6 +245,17 @@ export function createS3Service(state: EmulatorState): Service {
       'x-amzn-RequestId': requestId,
     }),
   }
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html: every bucket by name, on one page.
+function listBuckets(state: EmulatorState, query: URLSearchParams): Reply {
+  const prefix = query.get('prefix') ?? ''
+  const buckets = [...state.buckets.values()].filter((bucket) => bucket.name.startsWith(prefix)).sort((a, b) => a.name.localeCompare(b.name))
+  return s3Xml('ListAllMyBucketsResult', {
+    Owner: { ID: OWNER_CANONICAL_ID, DisplayName: OWNER_DISPLAY_NAME },
+    Buckets: { Bucket: buckets.map((bucket) => ({ Name: bucket.name, CreationDate: toIso(bucket.createdAt) })) },
+    ...(prefix !== '' && { Prefix: prefix }),
+  })
 }
 
 function s3Xml(root: string, value: Record<string, unknown>): Reply {

@@ -46,6 +46,12 @@ export interface Bucket {
   objects: Map<string, StoredObject>
 }
 
+export interface CollectionSnapshot<T> {
+  items: T[]
+  /** Every Id ever issued, deleted ones included, so page markers stay valid. */
+  issued: string[]
+}
+
 /** Items in creation order; remembers every Id it issued so a page marker survives a delete. */
 export class Collection<T extends { id: string }> {
   private readonly items = new Map<string, T>()
@@ -66,6 +72,18 @@ export class Collection<T extends { id: string }> {
 
   values(): T[] {
     return [...this.items.values()]
+  }
+
+  /** Everything the collection holds, plain enough for JSON. */
+  snapshot(): CollectionSnapshot<T> {
+    return { items: this.values(), issued: [...this.issued] }
+  }
+
+  static restore<T extends { id: string }>(snapshot: CollectionSnapshot<T>): Collection<T> {
+    const collection = new Collection<T>()
+    for (const item of snapshot.items) collection.items.set(item.id, item)
+    collection.issued.push(...snapshot.issued)
+    return collection
   }
 
   /** Items created after `marker`; undefined when the marker was never issued. */
@@ -97,12 +115,40 @@ export interface StateOptions {
   now: () => number
 }
 
-export type EmulatorState = ReturnType<typeof createStores> & {
+type Stores = ReturnType<typeof createStores>
+type CollectionName = { [K in keyof Stores]: Stores[K] extends Collection<infer _T> ? K : never }[keyof Stores]
+/** The collections a snapshot carries, by their name in the state. */
+export const COLLECTION_NAMES = [
+  'distributions',
+  'streamingDistributions',
+  'originAccessIdentities',
+  'originAccessControls',
+  'publicKeys',
+  'keyGroups',
+  'invalidations',
+] as const satisfies readonly CollectionName[]
+
+interface StoredObjectSnapshot extends Omit<StoredObject, 'body'> {
+  key: string
+  /** The object's bytes, base64. */
+  body: string
+}
+
+/** The emulator's whole world as JSON: what a state file holds (faults and options are not part of it). */
+export type StateSnapshot = {
+  clockOffsetMs: number
+  buckets: Array<Omit<Bucket, 'objects'> & { objects: StoredObjectSnapshot[] }>
+} & { [K in (typeof COLLECTION_NAMES)[number]]: ReturnType<Stores[K]['snapshot']> }
+
+export type EmulatorState = Stores & {
   readonly options: StateOptions
   /** Milliseconds since the epoch on the emulator's clock. */
   now(): number
   advanceClock(seconds: number): void
   reset(): void
+  snapshot(): StateSnapshot
+  /** Replaces the whole world with a snapshot's (which it trusts: check its shape first). */
+  restore(snapshot: StateSnapshot): void
 }
 
 export function createState(options: StateOptions): EmulatorState {
@@ -117,6 +163,23 @@ export function createState(options: StateOptions): EmulatorState {
     reset() {
       Object.assign(state, createStores())
       offsetMs = 0
+    },
+    snapshot() {
+      const collections = Object.fromEntries(COLLECTION_NAMES.map((name) => [name, state[name].snapshot()]))
+      const buckets = [...state.buckets.values()].map((bucket) => ({
+        ...bucket,
+        objects: [...bucket.objects].map(([key, object]) => ({ ...object, key, body: object.body.toString('base64') })),
+      }))
+      return { clockOffsetMs: offsetMs, buckets, ...collections } as StateSnapshot
+    },
+    restore(snapshot) {
+      const collections = Object.fromEntries(COLLECTION_NAMES.map((name) => [name, Collection.restore(snapshot[name] as CollectionSnapshot<never>)]))
+      const buckets = new Map(snapshot.buckets.map((bucket): [string, Bucket] => [bucket.name, {
+        ...bucket,
+        objects: new Map(bucket.objects.map(({ key, body, ...object }) => [key, { ...object, body: Buffer.from(body, 'base64') }])),
+      }]))
+      Object.assign(state, { ...collections, buckets })
+      offsetMs = snapshot.clockOffsetMs
     },
   }
   return state
