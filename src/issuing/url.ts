@@ -1,4 +1,5 @@
 import { appError, CodedError } from '../http/errors.js'
+import { downloadParams, type DownloadOptions } from '../signing/download.js'
 import { buildPolicy, hasWildcard, type Policy } from '../signing/policy.js'
 import { appendQuery, canonicalisePathAndQuery, checkRawPath, checkUrlLength, encodePath, encodeQuery, matchesWildcard, splitUrlPattern } from '../signing/resource.js'
 import { resolveConditions, type ConditionsInput } from './conditions.js'
@@ -12,6 +13,8 @@ export interface UrlRequest extends ConditionsInput {
   url?: string
   query?: Record<string, string>
   resource?: string
+  /** S3's response-content-disposition (and -type) overrides, signed as part of the URL. */
+  download?: DownloadOptions
 }
 
 export interface UrlPlan {
@@ -30,6 +33,7 @@ export function planSignedUrl(request: UrlRequest, ctx: IssueContext, resolved?:
   checkPathAllowed(distribution, ctx.caller, rawPath)
   let url = `${scheme}://${host}${path}${query === '' ? '' : `?${query}`}`
   if (request.query !== undefined) url = appendQuery(url, encodeQuery(request.query))
+  if (request.download !== undefined) url = appendDownload(url, request.download)
   checkUrlLength(url)
   const conditions = resolveConditions(request, distribution, ctx)
   if (request.resource === undefined) return { url, policy: buildPolicy(url, conditions), distribution }
@@ -40,6 +44,18 @@ export function planSignedUrl(request: UrlRequest, ctx: IssueContext, resolved?:
   if (wildcard) checkPatternAllowed(distribution, ctx.caller, resource, pathPattern)
   if (!matchesWildcard(resource, url)) throw appError('RESOURCE_NOT_COVERING', `resource ${resource} does not cover the URL being signed`)
   return { url, policy: buildPolicy(resource, conditions, wildcard), distribution }
+}
+
+const OVERRIDE_PARAMS = ['response-content-disposition', 'response-content-type']
+
+/** Adds the download overrides before signing: they are part of the signed URL (and of a canned policy's resource). */
+function appendDownload(url: string, download: DownloadOptions): string {
+  const q = url.indexOf('?')
+  const names = q === -1 ? [] : [...new URLSearchParams(url.slice(q + 1)).keys()]
+  if (names.some((name) => OVERRIDE_PARAMS.includes(name.toLowerCase()))) {
+    throw appError('VALIDATION_ERROR', 'give download or the response-content-* query parameters, not both')
+  }
+  return appendQuery(url, encodeQuery(downloadParams(download)))
 }
 
 /**

@@ -11,6 +11,7 @@ export type SigningErrorCode =
   | 'TOO_MANY_WILDCARDS'
   | 'WILDCARD_HOST'
   | 'URL_TOO_LONG'
+  | 'INVALID_FILENAME'
 
 /** An error with a stable machine-readable code; the HTTP layer maps codes to statuses in one table. */
 export class CodedError<Code extends string = string> extends Error {

@@ -1,6 +1,7 @@
 // A small stand-in for a CloudFront edge, for browser tests: an HTTPS server on 127.0.0.1 that
 // judges every request to the distribution's host with the inspector (signed URL parameters, else
-// CloudFront-* cookies), answers 403 AccessDenied as CloudFront does, and serves media bytes.
+// CloudFront-* cookies), answers 403 AccessDenied as CloudFront does, and serves media bytes with
+// the response-content-type and response-content-disposition overrides an S3 origin applies.
 // Other hosts (the web app's page) are handed to their own handlers.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -87,7 +88,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     response.setHeader('access-control-allow-credentials', 'true')
     response.setHeader('vary', 'Origin')
     if (status === 200) {
-      response.writeHead(200, { 'content-type': file!.type, 'content-length': Buffer.byteLength(file!.body) })
+      response.writeHead(200, { 'content-type': file!.type, 'content-length': Buffer.byteLength(file!.body), ...responseOverrides(request.url ?? '/') })
       response.end(file!.body)
     } else {
       response.writeHead(status, { 'content-type': 'application/xml', 'x-cache': 'Error from cloudfront' })
@@ -112,6 +113,20 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
         server.close(() => resolve())
       }),
   }
+}
+
+/**
+ * The response-* query parameters S3 honours on a signed GetObject, which reach it when the cache
+ * policy forwards them (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+ */
+function responseOverrides(url: string): Record<string, string> {
+  const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '')
+  const headers: Record<string, string> = {}
+  for (const [param, header] of [['response-content-type', 'content-type'], ['response-content-disposition', 'content-disposition']] as const) {
+    const value = query.get(param)
+    if (value !== null) headers[header] = value
+  }
+  return headers
 }
 
 function parseCookies(header: string | undefined): Record<string, string> | undefined {

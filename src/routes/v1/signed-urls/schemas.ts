@@ -1,6 +1,20 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { AnswerFields, ConditionFields } from '../shared-schemas.js'
 
+// A media type with optional parameters, nothing a header could split on.
+const TOKEN = '[A-Za-z0-9!#$&^_.+-]+'
+const MEDIA_TYPE = `^${TOKEN}/${TOKEN}(\\s*;\\s*${TOKEN}=(${TOKEN}|"[^"\\\\\\u0000-\\u001f\\u007f]*"))*$`
+
+export const DownloadSchema = Type.Object(
+  {
+    filename: Type.String({ minLength: 1, maxLength: 1024, description: 'The name the browser saves the file under, any Unicode (at most 255 bytes in UTF-8; no control characters, / or \\)' }),
+    disposition: Type.Union([Type.Literal('attachment'), Type.Literal('inline')], { description: 'attachment: save; inline: show in the browser' }),
+    contentType: Type.Optional(Type.String({ minLength: 3, maxLength: 256, pattern: MEDIA_TYPE, description: 'Replaces the stored Content-Type (response-content-type)' })),
+  },
+  { additionalProperties: false, description: 'Adds S3\'s response-content-disposition (RFC 6266 with an RFC 5987 filename*) and response-content-type to the URL before signing; the cache policy must forward them to the S3 origin' },
+)
+export type Download = Static<typeof DownloadSchema>
+
 export const SignedUrlBodySchema = Type.Object(
   {
     distribution: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Configured distribution name' })),
@@ -12,6 +26,7 @@ export const SignedUrlBodySchema = Type.Object(
     resource: Type.Optional(
       Type.String({ minLength: 1, maxLength: 8192, description: 'Custom-policy resource: a path or URL pattern with * and ? wildcards that covers the URL' }),
     ),
+    download: Type.Optional(DownloadSchema),
     ...ConditionFields,
   },
   { additionalProperties: false },
