@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
+import type { TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront'
+import { exitStatus, spawnProcess, stopWhenDone, TSX, type RunningProcess } from '../support/process.js'
+import { waitForOutput } from '../support/wait.js'
 
 export { createCloudFrontClient, createS3Client, useEmulator, type EmulatorContext } from '../support/emulator.js'
 
@@ -49,4 +53,20 @@ export async function rejectsWith(
 export function generatePublicKeyPem(): string {
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   return publicKey.export({ type: 'spki', format: 'pem' }).toString()
+}
+
+const EMULATOR_CLI = fileURLToPath(new URL('../../src/dev/emulator/cli.ts', import.meta.url))
+
+/** `npm run emulator -- <args>` as its own process, stopped when the test ends. */
+export function runEmulatorCli(t: TestContext, args: string[]): RunningProcess {
+  const running = spawnProcess([process.execPath, '--import', TSX, EMULATOR_CLI, ...args], { cwd: process.cwd(), env: process.env })
+  stopWhenDone(t, running)
+  return running
+}
+
+/** Starts the emulator process with `args` on a free port; resolves with its URL once it listens. */
+export async function startEmulatorCli(t: TestContext, args: string[]): Promise<RunningProcess & { endpoint: string }> {
+  const running = runEmulatorCli(t, ['--port', '0', ...args])
+  const [, endpoint = ''] = await waitForOutput(running.stdout, /cloudfront emulator listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000, exitStatus(running))
+  return { ...running, endpoint }
 }
