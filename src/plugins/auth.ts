@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fast
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import { callerFromClaims, hasAnyScope, type Caller, type Scope } from '../auth/caller.js'
-import { createJwksLookup } from '../auth/jwks.js'
+import { createJwksLookup, type JwksLookup } from '../auth/jwks.js'
 import { checkTokenTimes } from '../auth/token-times.js'
 import { createVerifiedTokens, type CredentialKind, type VerifiedToken } from '../auth/verified-tokens.js'
 import { appError, CodedError } from '../http/errors.js'
@@ -20,6 +20,8 @@ declare module 'fastify' {
     verifiedToken: typeof verifiedToken
     /** Tokens already verified, by where they came from and their exact text (src/auth/verified-tokens.ts). */
     verifiedTokens: ReturnType<typeof createVerifiedTokens>
+    /** The JWKS client when auth.jwt.jwksUrl is configured (readiness asks it whether a set was fetched). */
+    jwks: JwksLookup | undefined
   }
 }
 
@@ -120,14 +122,17 @@ async function authPlugin(app: FastifyInstance) {
     ignoreNotBefore: true,
   }
   let secret: Parameters<typeof fastifyJwt>[1]['secret']
+  let jwks: JwksLookup | undefined
   if (jwt.secret !== undefined) {
     secret = jwt.secret
   } else if (jwt.publicKeyFile !== undefined) {
     // Verification only: the service never issues tokens with a public key.
     secret = { public: readFileSync(jwt.publicKeyFile), private: 'unused' }
   } else {
-    const publicKeyFor = createJwksLookup(jwt.jwksUrl!, { log: app.log, now: app.now, maxBytes: jwt.jwksMaxBytes, maxKeys: jwt.jwksMaxKeys })
+    const publicKeyFor = (jwks = createJwksLookup(jwt.jwksUrl!, { log: app.log, now: app.now, maxBytes: jwt.jwksMaxBytes, maxKeys: jwt.jwksMaxKeys }))
     secret = (async (_request: unknown, token: { header: { kid?: string } }) => publicKeyFor(token.header.kid)) as never
+    // Not ready until a set is fetched (README, Readiness): start at once rather than on the first token.
+    app.addHook('onReady', async () => publicKeyFor.prefetch())
   }
   // `complete` hands the key lookup the token's header (its kid and alg), not only the payload.
   await app.register(fastifyJwt, { secret, verify: verify as never, decode: { complete: true } })
@@ -136,6 +141,7 @@ async function authPlugin(app: FastifyInstance) {
   app.decorate('authenticate', createAuthenticate())
   app.decorate('verifiedToken', verifiedToken)
   app.decorate('verifiedTokens', createVerifiedTokens(jwt.clockToleranceSeconds * 1000, app.now))
+  app.decorate('jwks', jwks)
 }
 
 export default fp(authPlugin, { name: 'auth', dependencies: ['config'] })

@@ -7,8 +7,9 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
 import { JWKS_MAX_BYTES, JWKS_MAX_KEYS } from '../../src/config/schema.js'
-import { createJwksLookup, JWKS_REFETCH_INTERVAL_MS, JWKS_TTL_MS } from '../../src/auth/jwks.js'
+import { createJwksLookup, describeJwksFailure, JWKS_FIRST_FETCH_RETRY_MS, JWKS_REFETCH_INTERVAL_MS, JWKS_TTL_MS } from '../../src/auth/jwks.js'
 import { build, captureLogs } from '../support/build.js'
+import { waitFor } from '../support/wait.js'
 import { testClock } from '../support/clock.js'
 import { bearer, makeToken } from '../support/tokens.js'
 
@@ -204,5 +205,95 @@ describe('auth: the JWKS lookup refuses a key set too large or malformed, and ke
       assert.match(logs.text(), cause)
       assert.equal((await post(sign(`carol-${kid}`, 'k1'))).statusCode, 200, 'the last good set keeps serving')
     }
+  })
+})
+
+/** A logger that keeps each warning's fields and message. */
+function fieldsLog() {
+  const lines: Array<Record<string, unknown> & { msg: string }> = []
+  const log = { warn: (fields: object, msg: string) => void lines.push({ ...fields, msg }) } as unknown as FastifyBaseLogger
+  return { log, lines }
+}
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+describe('auth: a failed JWKS fetch is logged with its reason, not only "fetch failed"', () => {
+  it('a refused connection: ECONNREFUSED, the cause in the message', async () => {
+    const { log, lines } = fieldsLog()
+    await assert.rejects(createJwksLookup(`http://127.0.0.1:${await closedPort()}/jwks.json`, { log })('k1'), { code: 'AUTH_UNAVAILABLE' })
+    assert.equal(lines.length, 1, 'one warning per failed fetch')
+    assert.equal(lines[0].reason, 'ECONNREFUSED')
+    assert.equal(lines[0].msg, 'cannot fetch the JWKS (ECONNREFUSED)')
+    assert.match((lines[0].err as Error).message, /^fetch failed: .*ECONNREFUSED/)
+  })
+
+  it('an unknown host: the resolver\'s code (ENOTFOUND) from the error\'s cause', () => {
+    const cause = Object.assign(new Error('getaddrinfo ENOTFOUND issuer.example'), { code: 'ENOTFOUND' })
+    const failure = describeJwksFailure(new TypeError('fetch failed', { cause }))
+    assert.equal(failure.reason, 'ENOTFOUND')
+    assert.equal(failure.message, 'fetch failed: getaddrinfo ENOTFOUND issuer.example')
+  })
+
+  it('an error status: HTTP_STATUS with the status; a set too large: TOO_LARGE; a timeout: TIMEOUT', async (t) => {
+    const { state, url } = await jwksServer(t)
+    const cases: Array<[string, () => void, Record<string, unknown>]> = [
+      ['404', () => (state.status = 404), { reason: 'HTTP_STATUS', status: 404 }],
+      ['too large', () => Object.assign(state, { status: 200, body: 'x'.repeat(JWKS_MAX_BYTES + 1) }), { reason: 'TOO_LARGE' }],
+      ['no keys', () => Object.assign(state, { body: '{}' }), { reason: 'NO_KEYS' }],
+      ['hangs', () => (state.hang = true), { reason: 'TIMEOUT' }],
+    ]
+    for (const [label, serve, expected] of cases) {
+      serve()
+      const { log, lines } = fieldsLog()
+      await assert.rejects(createJwksLookup(url, { log, timeoutMs: 300 })('k1'), { code: 'AUTH_UNAVAILABLE' }, label)
+      assert.deepEqual({ reason: lines[0]?.reason, ...('status' in expected && { status: lines[0]?.status }) }, expected, label)
+      assert.equal(lines[0].jwksUrl, url, label)
+    }
+  })
+})
+
+describe('GET /readyz with auth.jwt.jwksUrl', () => {
+  it('is not ready until the JWKS has been fetched once, naming the last failure; then ready while later fetches fail', async (t) => {
+    const { state, url } = await jwksServer(t)
+    state.status = 503
+    const clock = testClock()
+    const logs = captureLogs()
+    const app = await build(t, { now: clock.now, logLevel: 'warn', logStream: logs.stream, configInput: { auth: { jwt: { secret: undefined, jwksUrl: url } } } })
+    // The app fetches the set as it starts, before any token asks for it.
+    await waitFor(() => logs.text().includes('"reason":"HTTP_STATUS"'), 5_000, () => `the start-up fetch's warning in ${logs.text()}`)
+    assert.equal(state.fetches, 1, 'one fetch at start')
+    const notReady = await app.inject({ url: '/readyz' })
+    assert.equal(notReady.statusCode, 503)
+    assert.deepEqual(notReady.json().reasons, ['JWKS not fetched yet (HTTP_STATUS)'])
+    assert.equal(state.fetches, 1, 'a readiness check within the retry interval fetches nothing')
+
+    state.status = 200
+    state.keys = [jwkOf('k1')]
+    clock.advance(JWKS_FIRST_FETCH_RETRY_MS + 1)
+    assert.equal((await app.inject({ url: '/readyz' })).statusCode, 503, 'this check starts the retry')
+    await waitFor(() => app.jwks!.status().fetched, 5_000, 'the retry to bring a set')
+    assert.equal(state.fetches, 2, 'one retry')
+    let ready = await app.inject({ url: '/readyz' })
+    assert.equal(ready.statusCode, 200, ready.body)
+    assert.deepEqual(ready.json().reasons, [])
+
+    state.status = 500
+    clock.advance(JWKS_TTL_MS + JWKS_REFETCH_INTERVAL_MS + 1)
+    ready = await app.inject({ url: '/readyz' })
+    assert.equal(ready.statusCode, 200, 'a failed refresh later keeps the instance ready: the last good set serves')
+  })
+
+  it('has no JWKS reason when auth uses a secret or a public key file', async (t) => {
+    const app = await build(t)
+    const res = await app.inject({ url: '/readyz' })
+    assert.equal(res.statusCode, 200)
+    assert.deepEqual(res.json().reasons, [])
   })
 })

@@ -34,6 +34,9 @@ export async function opsRoutes(fastify: FastifyInstance) {
     async (_request, reply) => {
       const reasons: string[] = []
       if (app.draining) reasons.push('shutting down')
+      // Tokens cannot be verified before the first set arrives; after that the last good set serves.
+      const jwks = app.jwks?.status()
+      if (jwks !== undefined && !jwks.fetched) reasons.push(`JWKS not fetched yet${jwks.lastFailure !== undefined ? ` (${jwks.lastFailure.reason})` : ''}`)
       // A failed key reload is no reason: the last good set still signs, and every replica
       // failing readiness on the same bad secret at once would be an outage.
       const { loadedAtMs, lastReloadError, ...keys } = app.keyStore.status()
