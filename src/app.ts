@@ -115,7 +115,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsPlugin)
   await app.register(keysPlugin)
   await app.register(authPlugin)
-  await app.register(signerPlugin, options.signer ?? {})
+  await app.register(signerPlugin, { workers: options.config.signer.workers, ...options.signer })
   await app.register(issuerPlugin)
   await app.register(rateLimitPlugin)
   await app.register(awsPlugin, { credentials: options.awsCredentials })

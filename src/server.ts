@@ -8,8 +8,29 @@ import { developmentBanner } from './dev/banner.js'
 import { DEV_DEPLOY_SECONDS, EMULATOR_CREDENTIALS, withLocalCloudFront } from './dev/defaults.js'
 import { createDevToken } from './dev/tokens.js'
 
+/** pino-pretty is a development dependency: a build run without NODE_ENV=production logs JSON without it. */
+function isInstalled(specifier: string): boolean {
+  try {
+    import.meta.resolve(specifier)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const
+/** A stop signal this soon after the first is the same stop; a later one means "exit now". */
+const REPEATED_SIGNAL_WINDOW_MS = 1000
+
 /** The only entry point: read the environment, load the configuration, build the app, listen, shut down gracefully. */
 async function main() {
+  // Production logs are JSON lines only: node's own warnings (deprecations, the SDK's) go through the
+  // logger once it exists, instead of node's plain-text printer on stderr.
+  const earlyWarnings: Error[] = []
+  let logWarning: (warning: Error) => void = (warning) => earlyWarnings.push(warning)
+  process.removeAllListeners('warning')
+  process.on('warning', (warning) => logWarning(warning))
+
   const env = process.env
   const production = env.NODE_ENV === 'production'
   let config: Config
@@ -41,15 +62,20 @@ async function main() {
     app = await buildApp({
       config,
       logLevel: env.LOG_LEVEL ?? 'info',
-      prettyLogs: !production && env.LOG_FORMAT !== 'json',
+      prettyLogs: !production && env.LOG_FORMAT !== 'json' && isInstalled('pino-pretty'),
       awsCredentials: emulator !== undefined ? EMULATOR_CREDENTIALS : undefined,
     })
     await app.ready()
   } catch (err) {
+    for (const warning of earlyWarnings) console.error(`cf-signer: ${warning.name}: ${warning.message}`)
     // Key and configuration failures name the file and the reason; nothing else is worth a stack here.
     console.error(`cf-signer: cannot start: ${(err as Error).message}`)
     process.exit(1)
   }
+
+  const log = app.log
+  logWarning = (warning) => log.warn({ warning: { name: warning.name, code: (warning as NodeJS.ErrnoException).code, message: warning.message } }, 'process warning')
+  for (const warning of earlyWarnings.splice(0)) logWarning(warning)
 
   const graceMs = Number(env.SHUTDOWN_GRACE_MS ?? 10_000)
   const drainDelayMs = Number(env.SHUTDOWN_DELAY_MS ?? 5_000)
@@ -57,19 +83,37 @@ async function main() {
     console.error(`cf-signer: SHUTDOWN_DELAY_MS (${drainDelayMs}) must be a whole number of milliseconds below SHUTDOWN_GRACE_MS (${graceMs})`)
     process.exit(1)
   }
-  // Past the grace period close-with-grace exits 1, whatever is still in flight.
-  closeWithGrace({ delay: graceMs }, async ({ signal, err }) => {
+  // Past the grace period close-with-grace exits 1, whatever is still in flight. It also closes on
+  // uncaught errors; the stop signals are handled below, so that a stop arriving twice drains once.
+  let stopSignal: NodeJS.Signals | undefined
+  const closer = closeWithGrace({ delay: graceMs, skip: [...STOP_SIGNALS] }, async ({ err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error')
-    else app.log.info({ signal, drainDelayMs }, 'shutting down')
+    else app.log.info({ signal: stopSignal, drainDelayMs }, 'shutting down')
     // /readyz answers 503 from now on, and every answer closes its connection (src/plugins/drain.ts).
     // On SIGTERM (the platform's stop) the server keeps answering for the drain delay, while load
     // balancers take the instance out; then it stops accepting, closes idle connections, answers
     // late arrivals 503 SHUTTING_DOWN and lets in-flight requests finish.
     app.draining = true
-    if (signal === 'SIGTERM') await sleep(drainDelayMs)
+    if (stopSignal === 'SIGTERM') await sleep(drainDelayMs)
     await app.close()
     await emulator?.close()
   })
+  let stoppedAt = 0
+  for (const signal of STOP_SIGNALS) {
+    process.on(signal, () => {
+      if (stopSignal === undefined) {
+        stopSignal = signal
+        stoppedAt = performance.now()
+        void closer.close()
+      } else if (performance.now() - stoppedAt < REPEATED_SIGNAL_WINDOW_MS) {
+        // npm and terminals deliver one stop twice (Ctrl-C reaches the whole process group, and npm forwards it).
+        app.log.info({ signal }, 'already shutting down')
+      } else {
+        app.log.error({ signal }, 'second stop signal: exiting now')
+        process.exit(1)
+      }
+    })
+  }
 
   const address = await app.listen({ host: config.server.host, port: config.server.port })
   if (config.development) console.log(developmentBanner(config, address, createDevToken(config), emulator?.url))

@@ -138,6 +138,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    signer: Type.Object(
+      {
+        /** Signing worker threads; by default one per CPU the container's limit allows (src/signer/cpu-limit.ts). */
+        workers: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     distributions: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), DistributionSchema, { default: {} }),
     /** Admin API: absent means no AWS (503 ADMIN_NOT_CONFIGURED; the local emulator in development). */
     aws: Type.Optional(AwsSchema),

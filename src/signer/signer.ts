@@ -1,25 +1,25 @@
 import { sign as cryptoSign } from 'node:crypto'
-import { availableParallelism } from 'node:os'
 import { LRUCache } from 'lru-cache'
 import type { Config } from '../config/schema.js'
 import type { SigningKey } from '../signing/keys.js'
 import { toCloudFrontBase64, type HashAlgorithm } from '../signing/policy.js'
 import { signPolicy, type SignedPolicy } from '../signing/sign.js'
 import type { Metrics } from '../metrics/registry.js'
+import { defaultWorkerCount } from './cpu-limit.js'
 import { createWorkerPool } from './pool.js'
 import type { SignRequest, Signer } from './port.js'
 
 /**
  * Where the private-key operation runs (`npm run bench` measures all three):
  * - `event-loop`: the SDK, synchronously on the event loop (one core);
- * - `workers`: the SDK in a pool of worker threads, one per core;
+ * - `workers`: the SDK in a pool of worker threads, one per CPU the container may use;
  * - `libuv`: node:crypto's asynchronous sign on libuv's thread pool, without the SDK.
  */
 export type SignerBackend = 'event-loop' | 'workers' | 'libuv'
 
 export interface SignerOptions {
   backend?: SignerBackend
-  /** Worker threads for the `workers` backend (default: one per core). */
+  /** Worker threads for the `workers` backend (default: one per CPU the container may use). */
   workers?: number
   cacheMaxEntries?: number
   /** Approximate bytes the cache may hold (policy JSON, signature and bookkeeping per entry). */
@@ -46,7 +46,7 @@ function signOnThreadPool(policyJson: string, key: SigningKey, hashAlgorithm: Ha
 
 function createBackend(options: SignerOptions): { sign: SignatureBackend; close: () => Promise<void> } {
   const backend = options.backend ?? DEFAULT_SIGNER_BACKEND
-  if (backend === 'workers') return createWorkerPool(options.workers ?? availableParallelism())
+  if (backend === 'workers') return createWorkerPool(options.workers ?? defaultWorkerCount())
   if (backend === 'libuv') return { sign: signOnThreadPool, close: async () => {} }
   return { sign: async (policyJson, key, hashAlgorithm) => signPolicy(policyJson, key, hashAlgorithm), close: async () => {} }
 }

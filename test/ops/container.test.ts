@@ -130,5 +130,20 @@ describe('the container image (Dockerfile)', () => {
 
     service.child.kill('SIGTERM')
     assert.equal(await service.exited, 0)
+
+    // The same build without NODE_ENV=production: pino-pretty (a development dependency) is absent, so JSON logs.
+    const { NODE_ENV: _production, ...developmentEnv } = env
+    const development = await startService([command === 'node' ? process.execPath : command, ...args], {
+      cwd: appDir,
+      env: developmentEnv,
+      ...(asRoot ? { uid: NODE_UID, gid: NODE_UID } : {}),
+    })
+    t.after(() => {
+      if (development.child.exitCode === null) development.child.kill('SIGKILL')
+    })
+    assert.equal((await fetchFresh(`${development.baseUrl}/readyz`))?.status, 200, development.output())
+    assert.match(development.stdout(), /^\{"level":30/m, 'JSON logs without pino-pretty')
+    development.child.kill('SIGTERM')
+    assert.equal(await development.exited, 0, development.output())
   })
 })

@@ -12,7 +12,7 @@ import { build, captureLogs, TEST_DISTRIBUTIONS } from '../support/build.js'
 import { makeKeyDir, RSA_KEY_ID, RSA_PEM, vectorKeyFiles } from '../support/keys.js'
 import { exitStatus, spawnProcess, stopWhenDone, TSX, type RunningProcess } from '../support/process.js'
 import { bearer, makeToken, TEST_JWT_SECRET } from '../support/tokens.js'
-import { waitForOutput } from '../support/wait.js'
+import { waitFor, waitForOutput } from '../support/wait.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SERVER = join(ROOT, 'src/server.ts')
@@ -151,6 +151,72 @@ describe('the service process', () => {
     assert.equal(res.status, 200)
     assert.equal(((await res.json()) as { keyId: string }).keyId, RSA_KEY_ID)
     assert.ok(!running.stdout().includes('PRIVATE KEY'), "!running.stdout().includes('PRIVATE KEY')")
+  })
+})
+
+/** A production configuration with the test keys, in a temporary folder. */
+function productionConfig(t: TestContext): string {
+  const keys = makeKeyDir(vectorKeyFiles())
+  t.after(keys.cleanup)
+  const configFile = join(tempDir(t), 'config.yaml')
+  writeFileSync(configFile, JSON.stringify({ auth: { jwt: { secret: TEST_JWT_SECRET } }, keys: { dir: keys.dir, activeKeyId: RSA_KEY_ID }, distributions: TEST_DISTRIBUTIONS }))
+  return configFile
+}
+
+/** `npm start` in the repository, leading its own process group like a terminal's job. */
+async function npmStart(t: TestContext): Promise<{ running: Running; servicePid: number }> {
+  const env = childEnv({ NODE_ENV: 'production', CONFIG_FILE: productionConfig(t), PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '200' })
+  const running = spawnProcess(['npm', 'start'], { cwd: ROOT, env, detached: true })
+  t.after(() => {
+    if (running.child.exitCode === null) process.kill(-running.child.pid!, 'SIGKILL')
+  })
+  await waitForStdout(running, /Server listening at/)
+  const servicePid = Number(/"pid":(\d+)/.exec(running.stdout())![1])
+  assert.notEqual(servicePid, running.child.pid, 'npm runs the service as its child')
+  return { running, servicePid }
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('npm start', () => {
+  for (const [stop, send] of [
+    ['one SIGTERM to npm', (running: Running) => running.child.kill('SIGTERM')],
+    ['Ctrl-C (SIGINT to the process group)', (running: Running) => process.kill(-running.child.pid!, 'SIGINT')],
+  ] as const) {
+    it(`${stop} drains once and exits, leaving no process behind`, async (t) => {
+      const { running, servicePid } = await npmStart(t)
+      send(running)
+      await running.exited
+      await waitFor(() => !isAlive(servicePid), START_TIMEOUT_MS, 'the service to exit after npm')
+      const shutdowns = running.stdout().match(/"msg":"shutting down"/g) ?? []
+      assert.equal(shutdowns.length, 1, running.output())
+      assert.doesNotMatch(running.output(), /second|exiting now/, 'the stop was not taken for a second one')
+      assert.match(running.stdout(), /"msg":"Server closed"|"msg":"shutting down"/)
+    })
+  }
+})
+
+describe('process warnings', () => {
+  it('are JSON log lines through the logger, not plain text on stderr', async (t) => {
+    const emitWarning = `data:text/javascript,${encodeURIComponent("process.emitWarning('an old API', { type: 'DeprecationWarning', code: 'DEP_TEST' }); setTimeout(() => process.emitWarning('later', 'TestWarning'), 0)")}`
+    const env = childEnv({ NODE_ENV: 'production', CONFIG_FILE: productionConfig(t), PORT: '0', HOST: '127.0.0.1' })
+    const running = spawnProcess([process.execPath, '--import', TSX, '--import', emitWarning, SERVER], { cwd: ROOT, env })
+    stopWhenDone(t, running)
+    await waitForStdout(running, /Server listening at[\s\S]*"name":"TestWarning"|"name":"TestWarning"[\s\S]*Server listening at/)
+    const lines = running.stdout().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; warning?: { name: string; code?: string } })
+    const warnings = lines.filter((line) => line.msg === 'process warning').map((line) => line.warning)
+    assert.deepEqual(warnings, [
+      { name: 'DeprecationWarning', code: 'DEP_TEST', message: 'an old API' },
+      { name: 'TestWarning', message: 'later' },
+    ])
+    assert.doesNotMatch(running.stderr(), /Warning/, 'nothing printed by node itself')
   })
 })
 

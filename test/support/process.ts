@@ -23,8 +23,18 @@ export interface ServiceProcess extends RunningProcess {
 }
 
 /** Spawns a command with its output captured: the one way the tests start a process of the service. */
-export function spawnProcess(command: string[], options: { cwd: string; env: NodeJS.ProcessEnv; uid?: number; gid?: number }): RunningProcess {
-  const child = spawn(command[0], command.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], uid: options.uid, gid: options.gid })
+export function spawnProcess(
+  command: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; uid?: number; gid?: number; /** Leads its own process group, as a terminal's job does. */ detached?: boolean },
+): RunningProcess {
+  const child = spawn(command[0], command.slice(1), {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    uid: options.uid,
+    gid: options.gid,
+    detached: options.detached,
+  })
   let output = ''
   let stdout = ''
   let stderr = ''
