@@ -24,13 +24,13 @@ export async function opsRoutes(fastify: FastifyInstance) {
 
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness: the process answers', tags: ['ops'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    { schema: { operationId: 'checkLiveness', summary: 'Liveness: the process answers', tags: ['ops'], security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
     async () => ({ status: 'ok' as const }),
   )
 
   app.get(
     '/readyz',
-    { schema: { summary: 'Readiness: a usable active key and a valid configuration are loaded', tags: ['ops'], response: { 200: ReadinessSchema, 503: ReadinessSchema } } },
+    { schema: { operationId: 'checkReadiness', security: [], summary: 'Readiness: a usable active key and a valid configuration are loaded', tags: ['ops'], response: { 200: ReadinessSchema, 503: ReadinessSchema } } },
     async (_request, reply) => {
       const reasons: string[] = []
       if (app.draining) reasons.push('shutting down')

@@ -15,6 +15,8 @@ export async function metricsRoutes(fastify: FastifyInstance) {
     '/metrics',
     {
       schema: {
+        operationId: 'getMetrics',
+        security: [],
         summary: 'Prometheus metrics (text exposition format); 404 NOT_FOUND when metrics.enabled is false',
         tags: ['ops'],
         response: withErrors({

@@ -49,7 +49,7 @@ export function pageSchema<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), nextMarker: Type.Optional(Type.String({ description: 'Present when there are more items' })) })
 }
 
-type AdminSchema<S extends FastifySchema> = S & { summary: string; tags: string[] }
+type AdminSchema<S extends FastifySchema> = S & { operationId: string; summary: string; tags: string[] }
 
 /**
  * Route options every admin route shares: the scope, the admin rate-limit budget, bearer auth. A

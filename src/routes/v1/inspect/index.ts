@@ -16,7 +16,7 @@ export async function inspectRoutes(fastify: FastifyInstance) {
     signingRoute(
       app,
       { summary: 'Check a signed URL, stream name or cookie set as CloudFront would', tag: 'playback', scopes: ['sign', 'admin:read'] },
-      { body: InspectBodySchema, response: withErrors({ 200: InspectionSchema }) },
+      { operationId: 'inspectCredential', body: InspectBodySchema, response: withErrors({ 200: InspectionSchema }) },
     ),
     async (request) => {
       const { url, cookies, ip } = request.body

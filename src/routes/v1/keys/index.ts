@@ -10,7 +10,7 @@ export async function keysRoutes(fastify: FastifyInstance) {
     '/keys',
     {
       onRequest: app.authenticate(['sign', 'admin:read']),
-      schema: { summary: 'List the loaded signing keys (public parts only)', tags: ['keys'], security: [{ bearerAuth: [] }], response: withErrors({ 200: KeyListSchema }) },
+      schema: { operationId: 'listKeys', summary: 'List the loaded signing keys (public parts only)', tags: ['keys'], security: [{ bearerAuth: [] }], response: withErrors({ 200: KeyListSchema }) },
     },
     async () => {
       const activeKeyId = app.keyStore.active().id

@@ -15,7 +15,7 @@ export async function playbackRoutes(fastify: FastifyInstance) {
       app,
       // Players that cannot send headers pass the token as access_token, on this route only.
       { summary: 'Redirect a player to a freshly signed URL', tag: 'playback', allowQueryToken: true },
-      { querystring: PlaybackQuerySchema, response: withErrors({ 302: PlaybackRedirectSchema }) },
+      { operationId: 'redirectToPlayback', querystring: PlaybackQuerySchema, response: withErrors({ 302: PlaybackRedirectSchema }) },
     ),
     async (request, reply) => {
       const { url, signed, distribution } = await app.issuer.issuePlayback(request.query, request)

@@ -13,7 +13,7 @@ export async function signedCookieRoutes(fastify: FastifyInstance) {
     signingRoute(
       app,
       { summary: 'Sign cookies for a folder of media (HLS/DASH); optionally set them', tag: 'playback' },
-      { body: SignedCookiesBodySchema, response: withErrors({ 200: SignedCookiesSchema }) },
+      { operationId: 'createSignedCookies', body: SignedCookiesBodySchema, response: withErrors({ 200: SignedCookiesSchema }) },
     ),
     async (request, reply) => {
       const issued = await app.issuer.issueCookies(request.body, request)

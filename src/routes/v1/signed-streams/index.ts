@@ -10,7 +10,7 @@ export async function signedStreamRoutes(fastify: FastifyInstance) {
 
   app.post(
     '/signed-streams',
-    signingRoute(app, { summary: 'Sign an RTMP stream name', tag: 'playback' }, { body: SignedStreamBodySchema, response: withErrors({ 200: SignedStreamSchema }) }),
+    signingRoute(app, { summary: 'Sign an RTMP stream name', tag: 'playback' }, { operationId: 'createSignedStream', body: SignedStreamBodySchema, response: withErrors({ 200: SignedStreamSchema }) }),
     async (request) => {
       const issued = await app.issuer.issueStream(request.body, request)
       request.logSummary = { message: 'signed stream', facts: answerFacts(issued) }

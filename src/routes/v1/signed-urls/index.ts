@@ -5,7 +5,15 @@ import { toErrorResponse, withErrors } from '../../../http/error-response.js'
 import { appError } from '../../../http/errors.js'
 import type { Issued, UrlAnswer } from '../../../issuing/issuer.js'
 import { answerFacts, signingRoute } from '../signing-route.js'
-import { SignedUrlBatchBodySchema, SignedUrlBatchSchema, SignedUrlBodySchema, SignedUrlSchema, type SignedUrlBody } from './schemas.js'
+import {
+  SignedUrlBatchBodySchema,
+  SignedUrlBatchRequestSchema,
+  SignedUrlBatchSchema,
+  SignedUrlBodySchema,
+  SignedUrlRequestSchema,
+  SignedUrlSchema,
+  type SignedUrlBody,
+} from './schemas.js'
 
 const checkItem = TypeCompiler.Compile(SignedUrlBodySchema)
 
@@ -58,7 +66,7 @@ export async function signedUrlRoutes(fastify: FastifyInstance) {
 
   app.post(
     '/signed-urls',
-    signingRoute(app, { summary: 'Sign one URL', tag: 'signing' }, { body: SignedUrlBodySchema, response: withErrors({ 200: SignedUrlSchema }) }),
+    signingRoute(app, { summary: 'Sign one URL', tag: 'signing', documentedBody: SignedUrlRequestSchema }, { operationId: 'createSignedUrl', body: SignedUrlBodySchema, response: withErrors({ 200: SignedUrlSchema }) }),
     async (request) => {
       const issued = await app.issuer.issueUrl(request.body, request)
       request.logSummary = { message: 'signed url', facts: answerFacts(issued) }
@@ -70,8 +78,8 @@ export async function signedUrlRoutes(fastify: FastifyInstance) {
     '/signed-urls/batch',
     signingRoute(
       app,
-      { summary: 'Sign up to 1000 URLs; each item succeeds or fails on its own', tag: 'signing' },
-      { body: SignedUrlBatchBodySchema, response: withErrors({ 200: SignedUrlBatchSchema }) },
+      { summary: 'Sign up to 1000 URLs; each item succeeds or fails on its own', tag: 'signing', documentedBody: SignedUrlBatchRequestSchema },
+      { operationId: 'createSignedUrlBatch', body: SignedUrlBatchBodySchema, response: withErrors({ 200: SignedUrlBatchSchema }) },
     ),
     async (request) => {
       const results = await app.issuer.issueUrls(request.body.items, request, parseItem)

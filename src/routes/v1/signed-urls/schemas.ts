@@ -33,7 +33,28 @@ export const SignedUrlBodySchema = Type.Object(
 )
 export type SignedUrlBody = Static<typeof SignedUrlBodySchema>
 
-export const SignedUrlSchema = Type.Object({ url: Type.String(), ...AnswerFields })
+const { distribution, path, url, ...sharedFields } = SignedUrlBodySchema.properties
+
+/**
+ * The body as documented and generated clients type it: one of two forms, never a mix. The server
+ * validates the flat schema above and the issuer refuses a mix with VALIDATION_ERROR, because Ajv's
+ * error for a union names the other form's missing field instead of the field that is wrong.
+ */
+export const SignedUrlRequestSchema = Type.Unsafe<SignedUrlBody>({
+  title: 'SignedUrlRequest',
+  oneOf: [
+    Type.Object(
+      { distribution: Type.Optional(distribution, false), path: Type.Optional(path, false), url: Type.Optional(Type.Never()), ...sharedFields },
+      { additionalProperties: false, title: 'SignedUrlByPath' },
+    ),
+    Type.Object(
+      { url: Type.Optional(url, false), distribution: Type.Optional(Type.Never()), path: Type.Optional(Type.Never()), ...sharedFields },
+      { additionalProperties: false, title: 'SignedUrlByUrl' },
+    ),
+  ],
+})
+
+export const SignedUrlSchema = Type.Object({ url: Type.String(), ...AnswerFields }, { title: 'SignedUrl' })
 export type SignedUrl = Static<typeof SignedUrlSchema>
 
 export const BATCH_MAX_ITEMS = 1000
@@ -49,13 +70,21 @@ export const SignedUrlBatchBodySchema = Type.Object(
 )
 export type SignedUrlBatchBody = Static<typeof SignedUrlBatchBodySchema>
 
-export const ItemErrorSchema = Type.Object({
-  error: Type.Object({ statusCode: Type.Integer(), code: Type.String(), message: Type.String() }),
-})
+/** The batch as documented: typed items, though each is validated on its own so one bad item fails alone. */
+export const SignedUrlBatchRequestSchema = Type.Object(
+  { items: Type.Array(SignedUrlRequestSchema, { minItems: 1, maxItems: BATCH_MAX_ITEMS }) },
+  { additionalProperties: false, title: 'SignedUrlBatchRequest' },
+)
+
+export const ItemErrorSchema = Type.Object(
+  { error: Type.Object({ statusCode: Type.Integer(), code: Type.String(), message: Type.String() }) },
+  { title: 'SignedUrlBatchItemError' },
+)
 
 // Without the date-time format: fast-json-stringify validates each item to pick its branch (README, Performance).
-const BatchSignedUrlSchema = Type.Object({ ...SignedUrlSchema.properties, expiresAt: Type.String({ description: 'ISO 8601 date-time' }) })
+const BatchSignedUrlSchema = Type.Object(
+  { ...SignedUrlSchema.properties, expiresAt: Type.String({ description: 'ISO 8601 date-time' }) },
+  { title: 'SignedUrlBatchItem' },
+)
 
-export const SignedUrlBatchSchema = Type.Object({
-  items: Type.Array(Type.Union([BatchSignedUrlSchema, ItemErrorSchema])),
-})
+export const SignedUrlBatchSchema = Type.Object({ items: Type.Array(Type.Union([BatchSignedUrlSchema, ItemErrorSchema])) }, { title: 'SignedUrlBatch' })

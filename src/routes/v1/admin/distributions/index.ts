@@ -40,15 +40,18 @@ interface DistributionRoutes {
   /** URL segment and audit noun: `distributions` / `distribution`. */
   path: string
   noun: string
+  /** In operationIds: `createDistribution`, `listStreamingDistributions`. */
+  operationNoun: string
   tag: string
   calls: DistributionCalls
 }
 
-const WEB: DistributionRoutes = { path: 'distributions', noun: 'distribution', tag: 'admin: distributions', calls: distributions.web }
+const WEB: DistributionRoutes = { path: 'distributions', noun: 'distribution', operationNoun: 'Distribution', tag: 'admin: distributions', calls: distributions.web }
 
 const STREAMING: DistributionRoutes = {
   path: 'streaming-distributions',
   noun: 'streaming-distribution',
+  operationNoun: 'StreamingDistribution',
   tag: 'admin: streaming distributions',
   calls: distributions.streaming,
 }
@@ -80,6 +83,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       app,
       'admin:write',
       {
+        operationId: `create${kind.operationNoun}`,
         summary: `Create a ${kind.noun.replace('-', ' ')}`,
         tags,
         querystring: AccountQuerySchema,
@@ -98,6 +102,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
   app.get(
     base,
     adminRoute(app, 'admin:read', {
+      operationId: `list${kind.operationNoun}s`,
       summary: `List ${kind.noun.replace('-', ' ')}s, a page at a time`,
       tags,
       querystring: ListQuerySchema,
@@ -109,6 +114,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
   app.get(
     `${base}/:id`,
     adminRoute(app, 'admin:read', {
+      operationId: `get${kind.operationNoun}`,
       summary: `Get a ${kind.noun.replace('-', ' ')}: status, origins, signers and the ETag`,
       tags,
       params: IdParamsSchema,
@@ -128,6 +134,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       app,
       'admin:write',
       {
+        operationId: `update${kind.operationNoun}`,
         summary: `Change some fields of a ${kind.noun.replace('-', ' ')} (the rest is kept)`,
         tags,
         params: IdParamsSchema,
@@ -151,6 +158,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
       app,
       'admin:write',
       {
+        operationId: `delete${kind.operationNoun}`,
         summary: `Delete a disabled, deployed ${kind.noun.replace('-', ' ')}`,
         description: 'CloudFront refuses to delete an enabled distribution (409): disable it (PATCH enabled false), wait, then delete.',
         tags,
@@ -171,6 +179,7 @@ function registerDistributionRoutes(fastify: FastifyInstance, kind: Distribution
     `${base}/:id/wait`,
     {
       ...adminRoute(app, 'admin:read', {
+        operationId: `waitFor${kind.operationNoun}`,
         summary: `Wait until a ${kind.noun.replace('-', ' ')} is Deployed`,
         description: 'Polls with backoff; 504 WAIT_TIMEOUT (naming the last status) when the time is up. With Accept: text/event-stream, streams `status` events and a final `deployed` or `error` event.',
         tags,
@@ -209,6 +218,7 @@ function registerInvalidationRoutes(fastify: FastifyInstance) {
       app,
       'admin:write',
       {
+        operationId: 'createInvalidation',
         summary: 'Invalidate cached paths of a distribution',
         tags,
         params: IdParamsSchema,
@@ -231,6 +241,7 @@ function registerInvalidationRoutes(fastify: FastifyInstance) {
   app.get(
     '/distributions/:id/invalidations',
     adminRoute(app, 'admin:read', {
+      operationId: 'listInvalidations',
       summary: "List a distribution's invalidations, a page at a time",
       tags,
       params: IdParamsSchema,
@@ -243,6 +254,7 @@ function registerInvalidationRoutes(fastify: FastifyInstance) {
   app.get(
     '/distributions/:id/invalidations/:invId',
     adminRoute(app, 'admin:read', {
+      operationId: 'getInvalidation',
       summary: 'Get an invalidation',
       tags,
       params: InvalidationParamsSchema,

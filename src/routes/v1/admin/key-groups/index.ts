@@ -27,6 +27,7 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
       app,
       'admin:write',
       {
+        operationId: 'registerPublicKey',
         summary: "Register a loaded signing key's public key in CloudFront",
         description: 'Answers CloudFront\'s public key ID. Signed URLs must carry that ID as Key-Pair-Id: name the key file after it (<id>.pem).',
         tags,
@@ -49,6 +50,7 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
   app.get(
     '/public-keys',
     adminRoute(app, 'admin:read', {
+      operationId: 'listPublicKeys',
       summary: 'List the public keys registered in CloudFront, a page at a time',
       tags,
       querystring: ListQuerySchema,
@@ -63,6 +65,7 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
       app,
       'admin:write',
       {
+        operationId: 'createKeyGroup',
         summary: 'Create a key group from public key IDs',
         description: 'Key groups have no CallerReference: with an Idempotency-Key, a retry that finds the same name with the same keys answers it (200).',
         tags,
@@ -82,6 +85,7 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
   app.get(
     '/key-groups',
     adminRoute(app, 'admin:read', {
+      operationId: 'listKeyGroups',
       summary: 'List key groups, a page at a time',
       tags,
       querystring: ListQuerySchema,

@@ -53,6 +53,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       app,
       'admin:write',
       {
+        operationId: 'createOriginAccessIdentity',
         summary: 'Create an origin access identity (answers its ID and S3 canonical user ID)',
         tags: oaiTags,
         querystring: AccountQuerySchema,
@@ -71,6 +72,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
   app.get(
     '/origin-access-identities',
     adminRoute(app, 'admin:read', {
+      operationId: 'listOriginAccessIdentities',
       summary: 'List origin access identities, a page at a time',
       tags: oaiTags,
       querystring: ListQuerySchema,
@@ -82,6 +84,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
   app.get(
     '/origin-access-identities/:id',
     adminRoute(app, 'admin:read', {
+      operationId: 'getOriginAccessIdentity',
       summary: 'Get an origin access identity',
       tags: oaiTags,
       params: IdParamsSchema,
@@ -101,6 +104,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       app,
       'admin:write',
       {
+        operationId: 'deleteOriginAccessIdentity',
         summary: 'Delete an origin access identity no distribution uses',
         tags: oaiTags,
         params: IdParamsSchema,
@@ -122,6 +126,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       app,
       'admin:write',
       {
+        operationId: 'grantOriginAccessIdentity',
         summary: 'Let an origin access identity read a bucket or prefix',
         description: 'policy (default) merges one statement into the bucket policy, keeping every other; a second identical grant changes nothing. acl adds READ for the identity to each object under the prefix.',
         tags: oaiTags,
@@ -150,6 +155,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       app,
       'admin:write',
       {
+        operationId: 'createOriginAccessControl',
         summary: 'Create an origin access control (sigv4)',
         description: 'OACs have no CallerReference: with an Idempotency-Key, a retry that finds the same name with the same settings answers it (200).',
         tags: oacTags,
@@ -169,6 +175,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
   app.get(
     '/origin-access-controls',
     adminRoute(app, 'admin:read', {
+      operationId: 'listOriginAccessControls',
       summary: 'List origin access controls, a page at a time',
       tags: oacTags,
       querystring: ListQuerySchema,
@@ -183,6 +190,7 @@ export async function originAccessRoutes(fastify: FastifyInstance) {
       app,
       'admin:write',
       {
+        operationId: 'grantOriginAccessControl',
         summary: 'Let a distribution read a bucket or prefix through an origin access control',
         description: 'Merges one statement into the bucket policy: principal cloudfront.amazonaws.com, condition AWS:SourceArn = the distribution; every other statement is kept, a second identical grant changes nothing.',
         tags: oacTags,
