@@ -49,8 +49,8 @@ export interface EdgeDecision {
 
 export interface EdgeOptions {
   tls: TlsMaterial
-  /** The distribution's alias: every request to it is judged. */
-  mediaHost: string
+  /** The distribution's alias (or its hosts: alias and CloudFront domain): every request to them is judged. */
+  mediaHost: string | readonly string[]
   /** Path (without query) → bytes. */
   media: Record<string, MediaFile>
   /** The keys CloudFront trusts for the distribution. */
@@ -74,6 +74,7 @@ const ACCESS_DENIED = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>Access
 
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const decisions: EdgeDecision[] = []
+  const mediaHosts: readonly string[] = typeof options.mediaHost === 'string' ? [options.mediaHost] : options.mediaHost
 
   function serveMedia(request: IncomingMessage, response: ServerResponse, host: string): void {
     // The browser connects to a local port but believes it talks to port 443: CloudFront sees no port.
@@ -98,7 +99,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
 
   const server: Server = createServer({ key: options.tls.key, cert: options.tls.cert }, (request, response) => {
     const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()
-    if (host === options.mediaHost) return serveMedia(request, response, host)
+    if (mediaHosts.includes(host)) return serveMedia(request, response, host)
     const site = options.sites?.[host]
     if (site !== undefined) return site(request, response)
     response.writeHead(421).end()
@@ -159,4 +160,19 @@ export function makeWav(seconds = 0.5, sampleRate = 8000): Buffer {
   const data = Buffer.alloc(samples)
   for (let i = 0; i < samples; i++) data[i] = 128 + Math.round(60 * Math.sin((2 * Math.PI * 440 * i) / sampleRate))
   return Buffer.concat([header, data])
+}
+
+// MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, mono, no CRC: 417-byte frames of 1152 samples.
+const MP3_FRAME_HEADER = Buffer.from([0xff, 0xfb, 0x90, 0xc4])
+const MP3_FRAME_BYTES = 417
+const MP3_FRAME_SECONDS = 1152 / 44_100
+
+/**
+ * Silent MP3 frames: all-zero side information and no main data decode as silence in any MP3
+ * decoder, so a browser plays them through hls.js (MP3 is an HLS packed-audio format) without an encoder.
+ */
+export function makeSilentMp3(seconds = 1): Buffer {
+  const frame = Buffer.alloc(MP3_FRAME_BYTES)
+  MP3_FRAME_HEADER.copy(frame)
+  return Buffer.concat(Array.from({ length: Math.ceil(seconds / MP3_FRAME_SECONDS) }, () => frame))
 }
