@@ -11,7 +11,7 @@ export const SignedQueryBodySchema = Type.Object(
     }),
     ...ConditionFields,
   },
-  { $id: 'SignedQueryRequest', additionalProperties: false },
+  { additionalProperties: false, title: 'SignedQueryRequest' },
 )
 export type SignedQueryBody = Static<typeof SignedQueryBodySchema>
 
@@ -32,6 +32,6 @@ export const SignedQuerySchema = Type.Object(
     ),
     ...AnswerFields,
   },
-  { $id: 'SignedQuery' },
+  { title: 'SignedQuery' },
 )
 export type SignedQuery = Static<typeof SignedQuerySchema>

@@ -11,7 +11,7 @@ export const DownloadSchema = Type.Object(
     disposition: Type.Union([Type.Literal('attachment'), Type.Literal('inline')], { description: 'attachment: save; inline: show in the browser' }),
     contentType: Type.Optional(Type.String({ minLength: 3, maxLength: 256, pattern: MEDIA_TYPE, description: 'Replaces the stored Content-Type (response-content-type)' })),
   },
-  { additionalProperties: false, description: 'Adds S3\'s response-content-disposition (RFC 6266 with an RFC 5987 filename*) and response-content-type to the URL before signing; the cache policy must forward them to the S3 origin' },
+  { additionalProperties: false, title: 'SignedUrlDownload', description: 'Adds S3\'s response-content-disposition (RFC 6266 with an RFC 5987 filename*) and response-content-type to the URL before signing; the cache policy must forward them to the S3 origin' },
 )
 export type Download = Static<typeof DownloadSchema>
 
