@@ -103,7 +103,7 @@ describe('web distributions', () => {
   it('lets waitUntilDistributionDeployed succeed once the clock passes the deploy delay', async () => {
     const { cloudfront, emulator } = context
     const created = await cloudfront.send(new CreateDistributionCommand({ DistributionConfig: webDistributionConfig() }))
-    setTimeout(() => emulator.advanceClock(300), 200)
+    void emulator.nextCall('GetDistribution').then(() => emulator.advanceClock(300))
     const result = await waitUntilDistributionDeployed({ client: cloudfront, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { Id: created.Distribution!.Id })
     assert.equal(result.state, 'SUCCESS')
   })

@@ -35,7 +35,7 @@ describe('invalidations', () => {
     const listed = await cloudfront.send(new ListInvalidationsCommand({ DistributionId }))
     assert.deepEqual(listed.InvalidationList!.Items!.map((item) => [item.Id, item.Status]), [[Id, 'InProgress']])
 
-    setTimeout(() => emulator.advanceClock(30), 100)
+    void emulator.nextCall('GetInvalidation').then(() => emulator.advanceClock(30))
     const waited = await waitUntilInvalidationCompleted({ client: cloudfront, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { DistributionId, Id })
     assert.equal(waited.state, 'SUCCESS')
     assert.equal((await cloudfront.send(new GetInvalidationCommand({ DistributionId, Id }))).Invalidation!.Status, 'Completed')

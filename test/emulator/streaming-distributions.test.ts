@@ -73,7 +73,7 @@ describe('streaming (RTMP) distributions, full mode', () => {
     await rejectsWith(cloudfront.send(new DeleteStreamingDistributionCommand({ Id, IfMatch: current.ETag })), 'PreconditionFailed', 412)
     await rejectsWith(cloudfront.send(new DeleteStreamingDistributionCommand({ Id, IfMatch: disabled.ETag })), 'StreamingDistributionNotDisabled', 409)
 
-    setTimeout(() => emulator.advanceClock(60), 100)
+    void emulator.nextCall('GetStreamingDistribution').then(() => emulator.advanceClock(60))
     const waited = await waitUntilStreamingDistributionDeployed({ client: cloudfront, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { Id })
     assert.equal(waited.state, 'SUCCESS')
     await cloudfront.send(new DeleteStreamingDistributionCommand({ Id, IfMatch: disabled.ETag }))

@@ -2,14 +2,17 @@
 // Dockerfile: the build stage's `npm run build`, the runtime stage's COPY and `npm ci --omit=dev` in a
 // clean folder, then the image's CMD with its ENV, the ConfigMap's configuration and a keys directory
 // laid out like a mounted Kubernetes secret; /readyz answers 200, the HEALTHCHECK passes, SIGTERM exits 0.
-import { describe, it } from 'node:test'
+import { describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { createPublicKey } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { chmodSync, cpSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parse } from 'yaml'
+import { parse, stringify } from 'yaml'
 import { execForm, parseDockerfile } from '../support/dockerfile.js'
 import { RSA_KEY_ID, RSA_PEM } from '../support/keys.js'
 import { fetchFresh, startService } from '../support/process.js'
@@ -34,6 +37,15 @@ function chownTree(dir: string, uid: number): void {
     if (entry.isDirectory()) chownTree(join(dir, entry.name), uid)
     else lchownSync(join(dir, entry.name), uid, uid)
   }
+}
+
+/** A JWKS endpoint on 127.0.0.1 publishing the test key's public half; closed when the test ends. */
+async function serveJwks(t: TestContext): Promise<string> {
+  const jwk = { ...createPublicKey(RSA_PEM).export({ format: 'jwk' }), kid: 'container-test', use: 'sig', alg: 'RS256' }
+  const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => server.close())
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`
 }
 
 describe('the container image (Dockerfile)', () => {
@@ -98,9 +110,11 @@ describe('the container image (Dockerfile)', () => {
     assert.equal(workdir, '/app')
 
     // The mounts: the ConfigMap's config.yaml at CONFIG_FILE, the keys secret (..data layout) at KEYS_DIR.
-    const configMap = parse(readFileSync(join(REPO, 'deploy/kubernetes/configmap.yaml'), 'utf8')) as { data: Record<string, string> }
+    // Its identity provider is a local JWKS server here: /readyz waits for the first JWKS fetch.
+    const config = parse(readFileSync(join(REPO, 'deploy/kubernetes/config.yaml'), 'utf8'))
+    config.auth.jwt.jwksUrl = await serveJwks(t)
     const configFile = join(work, 'config.yaml')
-    writeFileSync(configFile, configMap.data['config.yaml'], { mode: 0o644 })
+    writeFileSync(configFile, stringify(config), { mode: 0o644 })
     const keys = makeSecretVolume({ [`${RSA_KEY_ID}.pem`]: RSA_PEM })
     t.after(keys.cleanup)
     const asRoot = process.getuid?.() === 0

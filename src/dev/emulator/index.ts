@@ -71,6 +71,7 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
   const cloudfront = createCloudFrontService(state)
   const s3 = createS3Service(state)
   let faults: Fault[] = []
+  let callWaiters: Array<{ operation: string; resolve: () => void }> = []
   const closing = new AbortController()
   let baseUrl: string | undefined
 
@@ -102,6 +103,7 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
     try {
       const operation = service.resolve(method, url.pathname, url.searchParams)
       if (operation === undefined) throw service.unknownOperation(method, url.pathname)
+      notifyCall(operation.name)
       const fault = takeFault(operation.name)
       if (fault !== undefined && fault.delayMs > 0) await sleep(fault.delayMs, undefined, { signal: closing.signal })
       if (fault?.code !== undefined) throw new ApiError(fault.code, fault.status, fault.message)
@@ -118,6 +120,18 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
       if (!closing.signal.aborted) console.error('cloudfront emulator:', error)
       return service.renderError(new ApiError('InternalError', 500, 'We encountered an internal error. Please try again.'), requestId)
     }
+  }
+
+  function notifyCall(operation: string): void {
+    const called = callWaiters.filter((waiter) => waiter.operation === operation)
+    if (called.length === 0) return
+    callWaiters = callWaiters.filter((waiter) => waiter.operation !== operation)
+    for (const waiter of called) waiter.resolve()
+  }
+
+  /** Resolves when `operation` is next called, before it is handled: tests act on "while a client waits" without sleeping. */
+  function nextCall(operation: string): Promise<void> {
+    return new Promise((resolve) => callWaiters.push({ operation, resolve }))
   }
 
   function takeFault(operation: string): Fault | undefined {
@@ -217,6 +231,7 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
     reset,
     injectFault,
     advanceClock,
+    nextCall,
     /** The stored bucket policy, parsed; undefined when the bucket has none. */
     getBucketPolicy(bucket: string): unknown {
       const policy = state.buckets.get(bucket)?.policy

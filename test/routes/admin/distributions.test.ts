@@ -277,7 +277,7 @@ describe('POST /v1/admin/distributions/{id}/wait', () => {
     const { app, emulator } = await adminApp(t, { emulator: { deploySeconds: 600 } })
     const created = await call(app, 'POST', '/distributions', { body: WEB_BODY })
     const waiting = call(app, 'POST', `/distributions/${created.body.id}/wait`, { body: { timeoutSeconds: 30 }, headers: READ })
-    setTimeout(() => emulator.advanceClock(600), 100)
+    void emulator.nextCall('GetDistribution').then(() => emulator.advanceClock(600))
     const res = await waiting
     assert.equal(res.status, 200)
     assert.equal(res.body.status, 'Deployed')
@@ -304,7 +304,7 @@ describe('POST /v1/admin/distributions/{id}/wait', () => {
   it('streams progress as server-sent events with Accept: text/event-stream', async (t) => {
     const { app, emulator } = await adminApp(t, { emulator: { deploySeconds: 600 } })
     const created = await call(app, 'POST', '/distributions', { body: WEB_BODY })
-    setTimeout(() => emulator.advanceClock(600), 150)
+    void emulator.nextCall('GetDistribution').then(() => emulator.advanceClock(600))
     const res = await app.inject({
       method: 'POST',
       url: `/v1/admin/distributions/${created.body.id}/wait`,

@@ -88,7 +88,7 @@ describe('/v1/admin/streaming-distributions/{id}', () => {
     await call(app, 'PATCH', `/streaming-distributions/${created.body.id}`, { body: { enabled: false } })
     const stillDeploying = await call(app, 'DELETE', `/streaming-distributions/${created.body.id}`)
     assert.equal(stillDeploying.body.code, 'StreamingDistributionNotDisabled')
-    setTimeout(() => emulator.advanceClock(900), 50)
+    void emulator.nextCall('GetStreamingDistribution').then(() => emulator.advanceClock(900))
     const waited = await call(app, 'POST', `/streaming-distributions/${created.body.id}/wait`, { body: { timeoutSeconds: 30 } })
     assert.equal(waited.body.status, 'Deployed')
     const deleted = await call(app, 'DELETE', `/streaming-distributions/${created.body.id}`)

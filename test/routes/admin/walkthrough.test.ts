@@ -34,7 +34,7 @@ describe('operator walk-through', () => {
     assert.deepEqual(attached.body.activeTrustedKeyGroups, [{ keyGroupId: group.body.id, keyPairIds: [key.body.id] }])
 
     // 4. Wait until CloudFront has deployed it.
-    setTimeout(() => emulator.advanceClock(300), 100)
+    void emulator.nextCall('GetDistribution').then(() => emulator.advanceClock(300))
     const deployed = await call(app, 'POST', `/distributions/${distribution.body.id}/wait`, { body: { timeoutSeconds: 60 } })
     assert.equal(deployed.body.status, 'Deployed')
 
