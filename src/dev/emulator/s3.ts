@@ -1,4 +1,4 @@
-// Path-style S3, only what bucket access for CloudFront needs: buckets, objects, bucket policies, object ACLs.
+// Path-style S3, only what bucket access for CloudFront needs: buckets, objects (GetObject with its response-* overrides), bucket policies, object ACLs.
 import { createHash, randomBytes } from 'node:crypto'
 import { ApiError } from './errors.js'
 import { header, type EmulatorRequest, type Reply, type Service } from './routing.js'
@@ -188,6 +188,16 @@ export function createS3Service(state: EmulatorState): Service {
     {
       method: 'GET',
       scope: 'object',
+      operation: 'GetObject',
+      handle(request) {
+        const object = objectOf(request)
+        const stored = { 'Content-Type': object.contentType, ETag: object.etag, 'Last-Modified': new Date(object.lastModified).toUTCString() }
+        return { status: 200, headers: { ...stored, ...responseOverrides(request.query) }, body: object.body }
+      },
+    },
+    {
+      method: 'GET',
+      scope: 'object',
       subresource: 'acl',
       operation: 'GetObjectAcl',
       handle: (request) =>
@@ -256,6 +266,20 @@ function listBuckets(state: EmulatorState, query: URLSearchParams): Reply {
     Buckets: { Bucket: buckets.map((bucket) => ({ Name: bucket.name, CreationDate: toIso(bucket.createdAt) })) },
     ...(prefix !== '' && { Prefix: prefix }),
   })
+}
+
+// GetObject's response-* parameters replace the stored headers (signed URLs carry them for downloads).
+const RESPONSE_OVERRIDES: Record<string, string> = {
+  'response-cache-control': 'Cache-Control',
+  'response-content-disposition': 'Content-Disposition',
+  'response-content-encoding': 'Content-Encoding',
+  'response-content-language': 'Content-Language',
+  'response-content-type': 'Content-Type',
+  'response-expires': 'Expires',
+}
+
+function responseOverrides(query: URLSearchParams): Record<string, string> {
+  return Object.fromEntries(Object.entries(RESPONSE_OVERRIDES).flatMap(([param, name]) => (query.has(param) ? [[name, query.get(param)!]] : [])))
 }
 
 function s3Xml(root: string, value: Record<string, unknown>): Reply {
