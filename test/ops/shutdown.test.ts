@@ -16,6 +16,7 @@ import { TEST_DISTRIBUTIONS } from '../support/build.js'
 import { makeKeyDir, vectorKeyFiles, RSA_KEY_ID } from '../support/keys.js'
 import { makeToken, TEST_JWT_SECRET } from '../support/tokens.js'
 import { fetchFresh, startService, type ServiceProcess } from '../support/process.js'
+import { waitFor } from '../support/wait.js'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -107,7 +108,7 @@ describe('shutdown on SIGTERM', () => {
     const service = await startServer(t, { SHUTDOWN_GRACE_MS: String(graceMs), SHUTDOWN_DELAY_MS: '1000' })
     assert.equal((await fetchFresh(`${service.baseUrl}/readyz`))?.status, 200)
     const slow = startSlowRequest(service.baseUrl)
-    // Let the request's headers reach the server before the signal.
+    // Let the request's headers reach the server before the signal (a separate process shows no sign of them).
     await new Promise((resolve) => setTimeout(resolve, 200))
 
     const signalledAt = performance.now()
@@ -175,7 +176,7 @@ describe('shutdown on SIGTERM', () => {
         await connection.closed
       }
     })()
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await waitFor(() => answers.length >= 3, 10_000, 'the busy client served before the signal')
     signalledAt = performance.now()
     service.child.kill('SIGTERM')
     await busy

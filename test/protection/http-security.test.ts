@@ -5,6 +5,7 @@ import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import { loadConfig, ConfigError } from '../../src/config/load.js'
 import { build } from '../support/build.js'
+import { waitFor } from '../support/wait.js'
 import { bearer, makeToken, TEST_JWT_SECRET } from '../support/tokens.js'
 import { EMULATOR_CREDENTIALS, READ, S3_ORIGIN, WRITE, startEmulator } from '../routes/admin/helpers.js'
 
@@ -309,11 +310,13 @@ describe('errors raised outside the routes keep the error shape and the security
   it('answers a request that arrives once the app is closing 503 SHUTTING_DOWN with Connection: close', async (t) => {
     const { app, port } = await listen(t)
     // A request whose headers have begun keeps its connection from being closed as idle.
+    const accepted = once(app.server, 'connection') as Promise<[Socket]>
     const connection = await rawConnection(t, port)
+    const [serverSide] = await accepted
     connection.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n')
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await waitFor(() => serverSide.bytesRead > 0, 5000, 'the server to read the request line')
     const closing = app.close()
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await waitFor(() => !app.server.listening, 5000, 'the server to stop listening')
     connection.socket.write('\r\n')
     await connection.closed
     await closing

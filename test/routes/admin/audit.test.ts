@@ -127,8 +127,9 @@ describe('admin audit log', () => {
     const socket = connect((app.server.address() as { port: number }).port, '127.0.0.1')
     await once(socket, 'connect')
     const body = JSON.stringify({ comment: 'left early' })
+    const called = emulator.nextCall('CreateCloudFrontOriginAccessIdentity')
     socket.write(`POST /v1/admin/origin-access-identities HTTP/1.1\r\nHost: x\r\nAuthorization: ${WRITE.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await called
     socket.destroy()
     await waitFor(() => auditLines(logs).length > 0, 5000, 'the audit line of the change')
     const lines = auditLines(logs)
