@@ -19,6 +19,9 @@ import openapiPlugin from './plugins/openapi.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import requestLogPlugin from './plugins/request-log.js'
 import awsPlugin from './plugins/aws.js'
+import tracingPlugin from './plugins/tracing.js'
+import { traceLogFields } from './telemetry/log-fields.js'
+import type { Tracing } from './telemetry/tracing.js'
 import type { StaticCredentials } from './aws/accounts.js'
 import { opsRoutes } from './routes/ops/index.js'
 import { docsRoutes } from './routes/ops/docs.js'
@@ -44,6 +47,8 @@ export interface AppOptions {
   signer?: SignerOptions
   /** AWS credentials for every admin account instead of the standard chain: only the local emulator's dummy ones. */
   awsCredentials?: StaticCredentials
+  /** OpenTelemetry, when server.ts started it (OTEL_EXPORTER_OTLP_ENDPOINT): request spans, trace IDs on log lines. */
+  tracing?: Tracing
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
@@ -67,7 +72,7 @@ function createValidatorsByPart() {
 /** Builds the service; it never listens (server.ts does). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options
-  const logOptions = loggerOptions(options.logLevel ?? 'silent', options.prettyLogs ?? false)
+  const logOptions = { ...loggerOptions(options.logLevel ?? 'silent', options.prettyLogs ?? false), ...(options.tracing !== undefined && { mixin: traceLogFields }) }
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logStream !== undefined ? pino(logOptions, options.logStream) : pino(logOptions),
     bodyLimit: config.server.bodyLimitBytes,
@@ -106,6 +111,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // A JSON API: text/plain gets 415 like every other non-JSON type, not a confusing schema error.
   app.removeContentTypeParser('text/plain')
 
+  // First: its onRequest hook opens the request span that every later hook, handler and log line runs in.
+  await app.register(tracingPlugin, { tracing: options.tracing })
   await app.register(configPlugin, { config, now: options.now })
   await app.register(requestLogPlugin)
   // Before any route (a route keeps the error handler it was registered under): @fastify/cors adds one.

@@ -7,6 +7,7 @@ import type { CloudFrontEmulator } from './dev/emulator/index.js'
 import { developmentBanner } from './dev/banner.js'
 import { DEV_DEPLOY_SECONDS, EMULATOR_CREDENTIALS, withLocalCloudFront } from './dev/defaults.js'
 import { createDevToken } from './dev/tokens.js'
+import { startTracing } from './telemetry/tracing.js'
 
 /** pino-pretty is a development dependency: a build run without NODE_ENV=production logs JSON without it. */
 function isInstalled(specifier: string): boolean {
@@ -57,6 +58,8 @@ async function main() {
     config = withLocalCloudFront(config, await emulator.listen({ host: '127.0.0.1', port: 0 }))
   }
 
+  // OpenTelemetry only with OTEL_EXPORTER_OTLP_ENDPOINT (README, Tracing); started before the app registers its routes.
+  const tracing = await startTracing(env)
   let app
   try {
     app = await buildApp({
@@ -64,6 +67,7 @@ async function main() {
       logLevel: env.LOG_LEVEL ?? 'info',
       prettyLogs: !production && env.LOG_FORMAT !== 'json' && isInstalled('pino-pretty'),
       awsCredentials: emulator !== undefined ? EMULATOR_CREDENTIALS : undefined,
+      tracing,
     })
     await app.ready()
   } catch (err) {
@@ -97,6 +101,8 @@ async function main() {
     if (stopSignal === 'SIGTERM') await sleep(drainDelayMs)
     await app.close()
     await emulator?.close()
+    // Flushes the spans still buffered, the shutdown's own included.
+    await tracing?.shutdown()
   })
   let stoppedAt = 0
   for (const signal of STOP_SIGNALS) {

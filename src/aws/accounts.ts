@@ -5,6 +5,7 @@ import type { AwsAccountConfig, AwsConfig } from '../config/schema.js'
 import { EMULATOR_CREDENTIALS } from '../dev/defaults.js'
 import { appError } from '../http/errors.js'
 import { translateAwsError } from './errors.js'
+import { traceCommands } from './tracing.js'
 
 /** Fixed credentials: only the local emulator's dummy ones (development, tests), never real ones. */
 export interface StaticCredentials {
@@ -93,6 +94,8 @@ function createAccount(name: string, account: AwsAccountConfig, aws: AwsConfig, 
   const s3 = new S3Client({ ...common, forcePathStyle: account.endpoint !== undefined })
   guard(cloudFront.middlewareStack as unknown as MiddlewareStack, options.recordCall)
   guard(s3.middlewareStack as unknown as MiddlewareStack, options.recordCall)
+  traceCommands(cloudFront.middlewareStack as unknown as MiddlewareStack, 'CloudFront', { region: account.region, account: name })
+  traceCommands(s3.middlewareStack as unknown as MiddlewareStack, 'S3', { region: account.region, account: name })
   return { name, cloudFront, s3 }
 }
 
