@@ -28,7 +28,7 @@ export function tracesUrl(endpoint: string): string {
  * The request span named after the route pattern (`POST /v1/signed-urls`), and its URL attributes
  * redacted as the request log redacts them: a playback token or a signature never reaches a span.
  */
-export function describeRequestSpan(span: Span, request: FastifyRequest): void {
+function describeRequestSpan(span: Span, request: FastifyRequest): void {
   const route = request.routeOptions.url
   span.updateName(route !== undefined ? `${request.method} ${route}` : request.method)
   const url = redactUrl(request.url)

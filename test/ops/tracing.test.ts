@@ -34,6 +34,7 @@ interface OtlpSpan {
   parentSpanId?: string
   name: string
   kind: number
+  status?: { code?: number; message?: string }
   attributes?: Array<{ key: string; value: OtlpValue }>
 }
 interface OtlpExport {
@@ -136,6 +137,7 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     for (const service of [traced, untraced]) {
       const list = await fetch(`${service.baseUrl}/v1/admin/distributions`, { headers: admin })
       assert.equal(list.status, 200, await list.text())
+      assert.equal((await fetch(`${service.baseUrl}/v1/admin/distributions/E0NOSUCHDIST0`, { headers: admin })).status, 404)
       const playback = await fetch(`${service.baseUrl}/v1/playback?${new URLSearchParams({ distribution: 'demo', path: '/videos/a.mp4', access_token: playbackToken })}`, { redirect: 'manual' })
       assert.equal(playback.status, 302)
       const signed = await fetch(`${service.baseUrl}/v1/signed-urls`, {
@@ -170,6 +172,10 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
       ['rpc.system', 'rpc.service', 'rpc.method', 'cloud.region', 'cf_signer.aws.account'].map((key) => attribute(aws, key)),
       ['aws-api', 'CloudFront', 'ListDistributions', 'us-east-1', 'test'],
     )
+    const failed = spans.find((span) => span.name === 'CloudFront.GetDistribution')
+    assert.equal(failed?.status?.code, 2, 'a failed AWS call has the error status')
+    assert.equal(attribute(failed!, 'error.type'), failed!.status!.message, 'and its error code as error.type')
+    assert.ok(typeof attribute(failed!, 'error.type') === 'string', 'error.type is set')
     const resource = receiver.received.exports[0].resourceSpans[0].resource.attributes
     assert.equal(resource.find((a) => a.key === 'service.name')?.value.stringValue, 'cf-signer', 'OTEL_SERVICE_NAME defaults to cf-signer')
 
