@@ -627,7 +627,8 @@ export interface components {
         SignedUrlBatch: {
             items: (components["schemas"]["SignedUrlBatchItem"] | components["schemas"]["SignedUrlBatchItemError"])[];
         };
-        ListKeysResponse: {
+        /** KeyList */
+        KeyList: {
             activeKeyId: string;
             keys: {
                 keyId: string;
@@ -637,7 +638,8 @@ export interface components {
                 active: boolean;
             }[];
         };
-        CreateSignedCookiesRequest: {
+        /** SignedCookiesRequest */
+        SignedCookiesRequest: {
             /** @description Configured distribution name */
             distribution: string;
             /** @description A path pattern (/hls/movie-42/*) signed for the first alias under the cookie domain, or a URL pattern on one of the distribution's hosts; * and ? are wildcards */
@@ -657,7 +659,8 @@ export interface components {
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
         };
-        CreateSignedCookiesResponse: {
+        /** SignedCookies */
+        SignedCookies: {
             /** @description CloudFront-Expires for a canned policy, CloudFront-Policy for a custom one */
             cookies: {
                 "CloudFront-Expires"?: string;
@@ -713,7 +716,8 @@ export interface components {
             resource: string;
             keyId: string;
         };
-        CreateSignedStreamRequest: {
+        /** SignedStreamRequest */
+        SignedStreamRequest: {
             /** @description Configured distribution name */
             distribution: string;
             /** @description The stream name exactly as the player requests it: videos/clip.mp4, videos/clip or mp4:videos/clip */
@@ -737,7 +741,8 @@ export interface components {
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
         };
-        CreateSignedStreamResponse: {
+        /** SignedStream */
+        SignedStream: {
             /** @description rtmp://<rtmpDomain>/cfx/st */
             streamer: string;
             /** @description The signed stream name: <name>?Expires=…&Signature=…&Key-Pair-Id=… (or Policy=) */
@@ -752,7 +757,8 @@ export interface components {
             resource: string;
             keyId: string;
         };
-        InspectCredentialRequest: {
+        /** InspectRequest */
+        InspectRequest: {
             /** @description A signed URL, rtmp://…/cfx/st/<stream> URL or signed stream name; the request URL when cookies carry the grant */
             url: string;
             /** @description Cookie names and values; the CloudFront-* ones are read when the URL has no signing parameters */
@@ -764,7 +770,8 @@ export interface components {
             /** @description The viewer's address; without it an IP condition is reported, not judged */
             ip?: string;
         };
-        InspectCredentialResponse: {
+        /** Inspection */
+        Inspection: {
             verdict: "allow" | "deny";
             /** @description The first failing check in CloudFront's order; null on allow */
             reason: ("MISSING_PARAMS" | "MALFORMED" | "UNKNOWN_KEY" | "UNSUPPORTED_HASH" | "BAD_SIGNATURE" | "BAD_POLICY" | "RESOURCE_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "IP_NOT_ALLOWED") | (never | null);
@@ -1214,7 +1221,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ListKeysResponse"];
+                    "application/json": components["schemas"]["KeyList"];
                 };
             };
             /** @description Default Response */
@@ -1246,7 +1253,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateSignedCookiesRequest"];
+                "application/json": components["schemas"]["SignedCookiesRequest"];
             };
         };
         responses: {
@@ -1256,7 +1263,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreateSignedCookiesResponse"];
+                    "application/json": components["schemas"]["SignedCookies"];
                 };
             };
             /** @description Default Response */
@@ -1330,7 +1337,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateSignedStreamRequest"];
+                "application/json": components["schemas"]["SignedStreamRequest"];
             };
         };
         responses: {
@@ -1340,7 +1347,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreateSignedStreamResponse"];
+                    "application/json": components["schemas"]["SignedStream"];
                 };
             };
             /** @description Default Response */
@@ -1415,7 +1422,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["InspectCredentialRequest"];
+                "application/json": components["schemas"]["InspectRequest"];
             };
         };
         responses: {
@@ -1425,7 +1432,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InspectCredentialResponse"];
+                    "application/json": components["schemas"]["Inspection"];
                 };
             };
             /** @description Default Response */

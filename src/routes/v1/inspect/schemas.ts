@@ -21,7 +21,7 @@ export const InspectBodySchema = Type.Object(
     ),
     ip: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'The viewer\'s address; without it an IP condition is reported, not judged' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'InspectRequest' },
 )
 export type InspectBody = Static<typeof InspectBodySchema>
 
@@ -51,4 +51,4 @@ export const InspectionSchema = Type.Object({
       detail: Type.String(),
     }),
   ),
-})
+}, { title: 'Inspection' })

@@ -11,5 +11,5 @@ export const KeyListSchema = Type.Object({
       active: Type.Boolean(),
     }),
   ),
-})
+}, { title: 'KeyList' })
 export type KeyList = Static<typeof KeyListSchema>

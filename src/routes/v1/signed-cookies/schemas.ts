@@ -12,7 +12,7 @@ export const SignedCookiesBodySchema = Type.Object(
     setCookies: Type.Optional(Type.Boolean({ description: 'Also send the cookies as Set-Cookie headers (needs distributions.<name>.cookies)' })),
     ...ConditionFields,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'SignedCookiesRequest' },
 )
 export type SignedCookiesBody = Static<typeof SignedCookiesBodySchema>
 
@@ -30,5 +30,5 @@ export const SignedCookiesSchema = Type.Object({
     { additionalProperties: false, description: 'CloudFront-Expires for a canned policy, CloudFront-Policy for a custom one' },
   ),
   ...AnswerFields,
-})
+}, { title: 'SignedCookies' })
 export type SignedCookies = Static<typeof SignedCookiesSchema>

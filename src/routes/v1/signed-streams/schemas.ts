@@ -11,7 +11,7 @@ export const SignedStreamBodySchema = Type.Object(
     prefix: Type.Optional(Type.Union(STREAM_PREFIXES.map((p) => Type.Literal(p)), { description: 'Add a type prefix before signing (videos/clip → mp4:videos/clip)' })),
     ...ConditionFields,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'SignedStreamRequest' },
 )
 export type SignedStreamBody = Static<typeof SignedStreamBodySchema>
 
@@ -20,5 +20,5 @@ export const SignedStreamSchema = Type.Object({
   stream: Type.String({ description: 'The signed stream name: <name>?Expires=…&Signature=…&Key-Pair-Id=… (or Policy=)' }),
   streamEscaped: Type.String({ description: 'The same with ?, = and & written %3F, %3D, %26 for Flash players' }),
   ...AnswerFields,
-})
+}, { title: 'SignedStream' })
 export type SignedStream = Static<typeof SignedStreamSchema>
