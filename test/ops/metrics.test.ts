@@ -56,7 +56,7 @@ describe('GET /metrics', () => {
     assert.ok(issued.includes(`cf_signer_signatures_issued_total{kind="url",distribution="demo",policy="custom",algorithm="ECDSA-SHA256",key_id="${EC_KEY_ID}"} 1`), issued.join('\n'))
   })
 
-  it('labels each signature with its kind: url (signed URLs and player redirects), cookie, stream', async (t) => {
+  it('labels each signature with its kind: url (signed URLs and player redirects), cookie, stream, query', async (t) => {
     const app = await build(t)
     const wildcard = bearer(makeToken({ sub: 'alice', scope: 'sign sign:wildcard' }))
     const answers = [
@@ -64,14 +64,15 @@ describe('GET /metrics', () => {
       await app.inject({ url: `/v1/playback?${new URLSearchParams({ distribution: 'demo', path: '/videos/b.mp4', access_token: makeToken() })}` }),
       await app.inject({ method: 'POST', url: '/v1/signed-cookies', headers: wildcard, payload: { distribution: 'demo', resource: '/hls/show/*' } }),
       await app.inject({ method: 'POST', url: '/v1/signed-streams', headers: bearer(), payload: { distribution: 'demo', stream: 'videos/clip.mp4' } }),
+      await app.inject({ method: 'POST', url: '/v1/signed-queries', headers: wildcard, payload: { distribution: 'demo', resource: '/hls/show/*' } }),
     ]
-    assert.deepEqual(answers.map((res) => res.statusCode), [200, 302, 200, 200], answers.map((res) => /"code":"(\w+)"/.exec(res.body)?.[1] ?? res.statusCode).join(', '))
+    assert.deepEqual(answers.map((res) => res.statusCode), [200, 302, 200, 200, 200], answers.map((res) => /"code":"(\w+)"/.exec(res.body)?.[1] ?? res.statusCode).join(', '))
     const byKind = new Map<string, number>()
     for (const line of samples(await scrape(app), 'cf_signer_signatures_issued_total')) {
       const kind = /\{kind="([a-z]+)"/.exec(line)?.[1] ?? `no kind in ${line}`
       byKind.set(kind, (byKind.get(kind) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)))
     }
-    assert.deepEqual(Object.fromEntries(byKind), { url: 2, cookie: 1, stream: 1 })
+    assert.deepEqual(Object.fromEntries(byKind), { url: 2, cookie: 1, stream: 1, query: 1 })
   })
 
   it('records request latency by method, route pattern and status; unmatched URLs never appear raw', async (t) => {
