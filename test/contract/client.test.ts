@@ -18,7 +18,7 @@ async function startClient(t: import('node:test').TestContext): Promise<CfSigner
 
 describe('clients/typescript', () => {
   it('schema.d.ts is what `npm run client` generates from openapi.yaml', async () => {
-    assert.equal(readFileSync(SCHEMA_FILE, 'utf8'), await generateSchema(), 'clients/typescript/schema.d.ts is stale: run `npm run client` and commit it')
+    assert.equal(readFileSync(SCHEMA_FILE, 'utf8'), await generateSchema(), 'clients/typescript/schema.d.ts is stale: run `npm run openapi` (or `npm run client`) and commit it')
   })
 
   it('signs a URL from either body form; the service refuses a mix the types refuse', async (t) => {
