@@ -105,7 +105,7 @@ describe('GET /metrics', () => {
   it('reports the loaded keys, their age from the key file, and key reload failures', async (t) => {
     let clock = TEST_NOW_MS
     const app = await build(t, { now: () => clock })
-    const rsaFile = app.keyStore.get(RSA_KEY_ID)!.file
+    const rsaFile = join(app.config.keys.dir, `${RSA_KEY_ID}.pem`)
     clock = statSync(rsaFile).mtimeMs + 90_000
     const text = await scrape(app)
     assert.deepEqual(samples(text, 'cf_signer_keys_loaded'), ['cf_signer_keys_loaded 3'])
