@@ -191,7 +191,7 @@ describe('README examples', () => {
     assert.deepEqual(marked, TESTED_BLOCKS)
   })
 
-  it('quick start: the printed token signs a URL and cookies for the development distribution demo', async (t) => {
+  it('quick start: the printed token signs a URL and cookies for the development distribution demo', needs('curl'), async (t) => {
     // The quick start's own first block is `npm install && npm start`: the service on its embedded defaults.
     const story = await startStory(t)
     await story.startService('')
@@ -204,7 +204,7 @@ describe('README examples', () => {
     assert.equal(cookies?.resource, 'https://media.example.com/hls/movie-42/*', 'signed for demo\'s alias')
   })
 
-  it('walk-through: a private bucket behind signed URLs, across a restart of the service, then retired', needs('aws'), async (t) => {
+  it('walk-through: a private bucket behind signed URLs, across a restart of the service, then retired', needs('aws', 'curl'), async (t) => {
     const story = await startStory(t)
     await story.run('walk-through-start')
     assert.ok(story.emulator && story.service, 'the emulator and the service run')

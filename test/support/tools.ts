@@ -1,4 +1,4 @@
-// System tools some tests drive for real (a browser, a Redis server, the AWS CLI). On a machine
+// System tools some tests drive for real (a browser, a Redis server, the AWS CLI, curl). On a machine
 // without one, those tests are skipped with the command that installs it, and the runner's closing
 // lines name them; with CI set they never skip (.ci/run installs everything), so a missing tool fails.
 import { accessSync, constants } from 'node:fs'
@@ -9,6 +9,7 @@ export const SYSTEM_TOOLS = {
   chromium: { executable: '/usr/bin/chromium', apt: 'chromium' },
   'redis-server': { executable: 'redis-server', apt: 'redis-server' },
   aws: { executable: 'aws', apt: 'awscli' },
+  curl: { executable: 'curl', apt: 'curl' },
 } as const
 
 export type SystemTool = keyof typeof SYSTEM_TOOLS
