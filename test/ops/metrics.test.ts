@@ -105,7 +105,7 @@ describe('GET /metrics', () => {
   it('reports the loaded keys, their age from the key file, and key reload failures', async (t) => {
     let clock = TEST_NOW_MS
     const app = await build(t, { now: () => clock })
-    const rsaFile = join(app.config.keys.dir, `${RSA_KEY_ID}.pem`)
+    const rsaFile = join(app.config.keys.dir!, `${RSA_KEY_ID}.pem`)
     clock = statSync(rsaFile).mtimeMs + 90_000
     const text = await scrape(app)
     assert.deepEqual(samples(text, 'cf_signer_keys_loaded'), ['cf_signer_keys_loaded 3'])
@@ -118,7 +118,7 @@ describe('GET /metrics', () => {
     clock += 10_000
     assert.ok(Math.abs(value(await scrape(app), rsaAge)! - 100) < 0.001, 'the age grows between reloads')
 
-    writeFileSync(join(app.config.keys.dir, 'K9BROKENKEY01.pem'), 'not a key')
+    writeFileSync(join(app.config.keys.dir!, 'K9BROKENKEY01.pem'), 'not a key')
     app.keyStore.check()
     const after = await scrape(app)
     assert.deepEqual(samples(after, 'cf_signer_key_reload_failures_total'), ['cf_signer_key_reload_failures_total{reason="KEY_NOT_PEM"} 1'])
