@@ -24,7 +24,7 @@ function isShape(schema: Schema): boolean {
 /**
  * Gives every request and answer shape a name in components/schemas, referenced by `$ref`, so a
  * generated client has `components['schemas']['SignedUrl']` to import. A schema is named by its
- * `title`, else by its operation (`SignUrlRequest`, `SignUrlResponse`); titled schemas nested in
+ * `title`, else by its operation (`ListDistributionsResponse`); titled schemas nested in
  * them are named too. Done on the finished document, not with `$id`s, so Ajv and the serializer
  * compile exactly the schemas they did before.
  */
@@ -51,7 +51,7 @@ export function nameShapes(document: Document): Document {
     if (Array.isArray(value)) return value.map(visit)
     if (value === null || typeof value !== 'object') return value
     const schema = value as Schema
-    if (typeof schema.title === 'string' && '$ref' in schema === false) return hoist(schema, undefined)
+    if (typeof schema.title === 'string' && !('$ref' in schema)) return hoist(schema, undefined)
     for (const key of Object.keys(schema)) schema[key] = visit(schema[key])
     return schema
   }
