@@ -172,6 +172,12 @@ function checkDistributions(input: ConfigInput, problems: string[]): void {
       if (owner !== undefined && owner !== name) problems.push(`${field}: host ${host} is also configured for distributions.${owner}`)
       hostOwner.set(host, name)
     }
+    const accounts = Object.keys(input.aws?.accounts ?? {})
+    if (dist.account !== undefined && !accounts.includes(dist.account)) {
+      problems.push(`${field}.account: ${dist.account} is not one of aws.accounts (${accounts.join(', ') || 'none'})`)
+    }
+    if (dist.account !== undefined && dist.distributionId === undefined) problems.push(`${field}.account: names the account of distributionId, which is missing`)
+    if (dist.distributionId !== undefined && accounts.length === 0) problems.push(`${field}.distributionId: reading it needs an AWS account (aws.accounts)`)
     if (dist.cookies !== undefined) {
       const domain = dist.cookies.domain.toLowerCase()
       const reached = dist.aliases.some((alias) => alias.toLowerCase() === domain || alias.toLowerCase().endsWith(`.${domain}`))

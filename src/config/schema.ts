@@ -24,6 +24,10 @@ export const DistributionSchema = Type.Object(
     rtmpDomain: Type.Optional(Hostname),
     cookies: Type.Optional(CookieSettingsSchema),
     expiryGranularitySeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 1 }),
+    /** The CloudFront distribution ID: the inspector then reads which keys its cache behaviours trust. */
+    distributionId: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{1,128}$' })),
+    /** The aws.accounts entry that owns it (default: aws.defaultAccount). */
+    account: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
   },
   { additionalProperties: false },
 )

@@ -3,13 +3,19 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { withErrors } from '../../../http/error-response.js'
 import { appError, CodedError } from '../../../http/errors.js'
 import { parseTime } from '../../../issuing/conditions.js'
-import { inspectSignedRequest } from '../../../signing/inspect.js'
+import { createTrustReader } from '../../../aws/distribution-trust.js'
+import { createInspector } from '../../../issuing/inspector.js'
 import { signingRoute } from '../signing-route.js'
 import { InspectBodySchema, InspectionSchema } from './schemas.js'
 
-/** Why would CloudFront answer AccessDenied? Judged with the keys this service signs (and signed) with. */
+/** Why would CloudFront answer AccessDenied? Judged with the keys this service signs (and signed) with, and the distribution's trust when configured. */
 export async function inspectRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const inspector = createInspector({
+    config: app.config,
+    lookupKey: (id) => app.keyStore.verificationKey(id),
+    trust: app.aws.configured ? createTrustReader(app.aws, app.now) : undefined,
+  })
 
   app.post(
     '/inspect',
@@ -20,9 +26,9 @@ export async function inspectRoutes(fastify: FastifyInstance) {
     ),
     async (request) => {
       const { url, cookies, ip } = request.body
-      const inspection = inspectSignedRequest({ url, cookies, ip, at: requestTime(request.body.at, app.now()), lookupKey: (id) => app.keyStore.verificationKey(id) })
+      const inspection = await inspector.inspect({ url, cookies, ip, at: requestTime(request.body.at, app.now()) })
       // Never the URL or cookies: they may be live credentials.
-      request.logSummary = { message: 'inspected', facts: { verdict: inspection.verdict, reason: inspection.reason, keyId: inspection.keyId } }
+      request.logSummary = { message: 'inspected', facts: { verdict: inspection.verdict, reason: inspection.reason, keyId: inspection.keyId, distribution: inspection.distribution?.name } }
       return inspection
     },
   )

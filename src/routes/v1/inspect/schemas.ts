@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { CHECK_NAMES, DENIAL_REASONS } from '../../../signing/inspect.js'
+import { TRUST_REASONS } from '../../../signing/trust.js'
 
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)))
 
@@ -27,7 +28,7 @@ export type InspectBody = Static<typeof InspectBodySchema>
 
 export const InspectionSchema = Type.Object({
   verdict: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
-  reason: Type.Union([literals(DENIAL_REASONS), Type.Null()], { description: 'The first failing check in CloudFront\'s order; null on allow' }),
+  reason: Type.Union([literals([...DENIAL_REASONS, ...TRUST_REASONS]), Type.Null()], { description: 'The first failing check in CloudFront\'s order; null on allow' }),
   source: Type.Union([Type.Literal('url'), Type.Literal('cookies')]),
   resource: Type.String({ description: 'What CloudFront compares with the policy: the URL without signing parameters, or the stream name' }),
   keyId: Type.Union([Type.String(), Type.Null()]),
@@ -43,11 +44,27 @@ export const InspectionSchema = Type.Object({
     }),
     Type.Null(),
   ]),
+  distribution: Type.Optional(
+    Type.Object(
+      {
+        name: Type.String({ description: 'The configured distribution the URL\'s host belongs to' }),
+        distributionId: Type.String(),
+        behaviour: Type.Union([Type.String({ description: 'The path pattern of the cache behaviour serving the path; * for the default' }), Type.Null()]),
+        trusted: Type.Union([Type.Boolean(), Type.Null()], { description: 'Whether that behaviour trusts the Key-Pair-Id; null when it cannot be known' }),
+        reason: Type.Union([literals(TRUST_REASONS), Type.Null()]),
+        keyGroups: Type.Array(Type.Object({ id: Type.String(), publicKeyIds: Type.Array(Type.String()) }), { description: 'The key groups the behaviour trusts and their public keys' }),
+        trustedSigners: Type.Array(Type.String(), { description: 'self or AWS account IDs (legacy key pairs)' }),
+        detail: Type.String(),
+        error: Type.Union([Type.String(), Type.Null()], { description: 'The error code when CloudFront could not be read' }),
+      },
+      { title: 'InspectionDistribution', description: 'Only for a configured distribution with a distributionId: its trust as read from CloudFront (cached for a minute)' },
+    ),
+  ),
   checks: Type.Array(
     Type.Object({
-      name: literals(CHECK_NAMES),
+      name: literals([...CHECK_NAMES, 'trust']),
       outcome: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('skipped')]),
-      reason: Type.Optional(literals(DENIAL_REASONS)),
+      reason: Type.Optional(literals([...DENIAL_REASONS, ...TRUST_REASONS])),
       detail: Type.String(),
     }),
   ),
