@@ -770,11 +770,35 @@ export interface components {
             /** @description The viewer's address; without it an IP condition is reported, not judged */
             ip?: string;
         };
+        /**
+         * InspectionDistribution
+         * @description Only for a configured distribution with a distributionId: its trust as read from CloudFront (cached for a minute)
+         */
+        InspectionDistribution: {
+            /** @description The configured distribution the URL's host belongs to */
+            name: string;
+            distributionId: string;
+            /** @description The path pattern of the cache behaviour serving the path; * for the default */
+            behaviour: string | null;
+            /** @description Whether that behaviour trusts the Key-Pair-Id; null when it cannot be known */
+            trusted: boolean | null;
+            reason: ("KEY_NOT_TRUSTED" | "SIGNING_NOT_REQUIRED" | "KEY_GROUP_ID_AS_KEY_ID" | "LEGACY_KEY_PAIR_ID") | (never | null);
+            /** @description The key groups the behaviour trusts and their public keys */
+            keyGroups: {
+                id: string;
+                publicKeyIds: string[];
+            }[];
+            /** @description self or AWS account IDs (legacy key pairs) */
+            trustedSigners: string[];
+            detail: string;
+            /** @description The error code when CloudFront could not be read */
+            error: string | null;
+        };
         /** Inspection */
         Inspection: {
             verdict: "allow" | "deny";
             /** @description The first failing check in CloudFront's order; null on allow */
-            reason: ("MISSING_PARAMS" | "MALFORMED" | "UNKNOWN_KEY" | "UNSUPPORTED_HASH" | "BAD_SIGNATURE" | "BAD_POLICY" | "RESOURCE_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "IP_NOT_ALLOWED") | (never | null);
+            reason: ("MISSING_PARAMS" | "MALFORMED" | "UNKNOWN_KEY" | "UNSUPPORTED_HASH" | "BAD_SIGNATURE" | "BAD_POLICY" | "RESOURCE_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "IP_NOT_ALLOWED" | "KEY_NOT_TRUSTED" | "SIGNING_NOT_REQUIRED" | "KEY_GROUP_ID_AS_KEY_ID" | "LEGACY_KEY_PAIR_ID") | (never | null);
             source: "url" | "cookies";
             /** @description What CloudFront compares with the policy: the URL without signing parameters, or the stream name */
             resource: string;
@@ -789,10 +813,11 @@ export interface components {
                 notBefore: number | null;
                 ipAddress: string | null;
             } | null;
+            distribution?: components["schemas"]["InspectionDistribution"];
             checks: {
-                name: "params" | "keyId" | "hashAlgorithm" | "signature" | "policy" | "resource" | "notBefore" | "expiry" | "ipAddress";
+                name: "params" | "keyId" | "hashAlgorithm" | "signature" | "policy" | "resource" | "notBefore" | "expiry" | "ipAddress" | "trust";
                 outcome: "pass" | "fail" | "skipped";
-                reason?: "MISSING_PARAMS" | "MALFORMED" | "UNKNOWN_KEY" | "UNSUPPORTED_HASH" | "BAD_SIGNATURE" | "BAD_POLICY" | "RESOURCE_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "IP_NOT_ALLOWED";
+                reason?: "MISSING_PARAMS" | "MALFORMED" | "UNKNOWN_KEY" | "UNSUPPORTED_HASH" | "BAD_SIGNATURE" | "BAD_POLICY" | "RESOURCE_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "IP_NOT_ALLOWED" | "KEY_NOT_TRUSTED" | "SIGNING_NOT_REQUIRED" | "KEY_GROUP_ID_AS_KEY_ID" | "LEGACY_KEY_PAIR_ID";
                 detail: string;
             }[];
         };
