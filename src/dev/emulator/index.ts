@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createCloudFrontService } from './cloudfront.js'
 import { ApiError } from './errors.js'
+import { checkKmsOptions, createKmsService, isKmsRequest, type CreateKmsKeyInput, type CreatedKmsKey, type KmsOptions } from './kms.js'
 import type { Reply, Service } from './routing.js'
 import { createS3Service } from './s3.js'
 import { createState, type AclEntry, toIso } from './state.js'
@@ -23,6 +24,10 @@ export interface CloudFrontEmulatorOptions {
   now?: () => number
   /** A JSON file that keeps the world across restarts: read here if it exists, rewritten after each change. */
   stateFile?: string
+  /** Milliseconds each KMS Sign waits before answering, without blocking other calls (default 0). */
+  kmsSignLatencyMs?: number
+  /** Every Nth KMS Sign answers ThrottlingException, as KMS does past its request quota (default 0: never). */
+  kmsThrottleSignEvery?: number
 }
 
 export interface FaultSpec {
@@ -73,6 +78,9 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
   let faults: Fault[] = []
   let callWaiters: Array<{ operation: string; resolve: () => void }> = []
   const closing = new AbortController()
+  const kmsOptions: KmsOptions = { signLatencyMs: options.kmsSignLatencyMs ?? 0, throttleSignEvery: options.kmsThrottleSignEvery ?? 0 }
+  checkKmsOptions(kmsOptions)
+  const kms = createKmsService(state, kmsOptions, closing.signal)
   let baseUrl: string | undefined
 
   const server = createServer((request, response) => {
@@ -91,9 +99,9 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
       return
     }
     const isCloudFront = url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)
-    const service = isCloudFront ? cloudfront : s3
+    const service = isKmsRequest(request.headers) ? kms.service : isCloudFront ? cloudfront : s3
     const reply = await dispatch(service, request, url, body, requestId)
-    if (!READ_METHODS.has(request.method ?? 'GET') && reply.status < 300) save()
+    if (!READ_METHODS.has(request.method ?? 'GET') && reply.status < 300 && reply.readOnly !== true) save()
     if (closing.signal.aborted) response.destroy()
     else send(response, reply, service.requestIdHeaders(requestId))
   }
@@ -101,13 +109,13 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
   async function dispatch(service: Service, request: IncomingMessage, url: URL, body: Buffer, requestId: string): Promise<Reply> {
     const method = request.method ?? 'GET'
     try {
-      const operation = service.resolve(method, url.pathname, url.searchParams)
+      const operation = service.resolve(method, url.pathname, url.searchParams, request.headers)
       if (operation === undefined) throw service.unknownOperation(method, url.pathname)
       notifyCall(operation.name)
       const fault = takeFault(operation.name)
       if (fault !== undefined && fault.delayMs > 0) await sleep(fault.delayMs, undefined, { signal: closing.signal })
       if (fault?.code !== undefined) throw new ApiError(fault.code, fault.status, fault.message)
-      return operation.handle({
+      return await operation.handle({
         method,
         path: url.pathname,
         query: url.searchParams,
@@ -160,6 +168,18 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
     })
   }
 
+  /** A KMS key (and alias) made without a client; the answer carries its public key as PEM. */
+  function createKmsKey(input: CreateKmsKeyInput): CreatedKmsKey {
+    let created: CreatedKmsKey
+    try {
+      created = kms.createKey(input)
+    } catch (error) {
+      throw error instanceof ApiError ? new TypeError(`${error.code}: ${error.message}`) : error
+    }
+    save()
+    return created
+  }
+
   function advanceClock(seconds: number): void {
     if (!Number.isFinite(seconds) || seconds < 0) throw new TypeError('seconds must be a non-negative number')
     state.advanceClock(seconds)
@@ -169,6 +189,7 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
   function reset(): void {
     state.reset()
     faults = []
+    kms.resetCounters()
     save()
   }
 
@@ -196,6 +217,10 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
         case 'DELETE /fault':
           faults = []
           return json(200, { faults: 0 })
+        case 'GET /kms':
+          return json(200, { signCount: kms.signCount(), keys: kms.listKeys() })
+        case 'POST /kms/keys':
+          return json(201, createKmsKey(JSON.parse(body.toString('utf8') || '{}') as CreateKmsKeyInput))
         default:
           return json(404, { error: `unknown control endpoint ${action}` })
       }
@@ -232,6 +257,16 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
     injectFault,
     advanceClock,
     nextCall,
+    createKmsKey,
+    /** KMS Sign calls answered since the start or the last reset, throttled ones included (injected faults not). */
+    kmsSignCount: (): number => kms.signCount(),
+    /** Changes the Sign latency or throttling while the emulator runs. */
+    configureKms(changes: { kmsSignLatencyMs?: number; kmsThrottleSignEvery?: number }): void {
+      kms.configure({
+        ...(changes.kmsSignLatencyMs !== undefined && { signLatencyMs: changes.kmsSignLatencyMs }),
+        ...(changes.kmsThrottleSignEvery !== undefined && { throttleSignEvery: changes.kmsThrottleSignEvery }),
+      })
+    },
     /** The stored bucket policy, parsed; undefined when the bucket has none. */
     getBucketPolicy(bucket: string): unknown {
       const policy = state.buckets.get(bucket)?.policy

@@ -14,17 +14,20 @@ export interface Reply {
   status: number
   headers?: Record<string, string>
   body?: string | Buffer
+  /** A POST that changed nothing a state file keeps (KMS Sign, Verify...): the emulator skips rewriting the file. */
+  readOnly?: boolean
 }
 
 /** A resolved request: the SDK-style operation name (what faults are keyed by) and its handler. */
 export interface Operation {
   name: string
-  handle(request: EmulatorRequest): Reply
+  handle(request: EmulatorRequest): Reply | Promise<Reply>
 }
 
 /** One emulated AWS service: which operation a request is, and how the service spells its errors. */
 export interface Service {
-  resolve(method: string, path: string, query: URLSearchParams): (Operation & { params: Record<string, string> }) | undefined
+  /** `headers` matter only to services that pick the operation from one (KMS's X-Amz-Target). */
+  resolve(method: string, path: string, query: URLSearchParams, headers?: IncomingHttpHeaders): (Operation & { params: Record<string, string> }) | undefined
   unknownOperation(method: string, path: string): ApiError
   renderError(error: ApiError, requestId: string): Reply
   /** The request-id headers this service's clients read. */

@@ -65,5 +65,7 @@ function checkSnapshot(document: unknown): string | undefined {
       return `every object of bucket ${bucket.name} needs a key and a base64 body`
     }
   }
+  const kms = state.kms
+  if (kms !== undefined && (!isRecord(kms) || !Array.isArray(kms.keys) || !Array.isArray(kms.aliases))) return 'state.kms must be {keys: [], aliases: []}'
   return undefined
 }

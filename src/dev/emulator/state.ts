@@ -1,5 +1,6 @@
 // In-memory state shared by the CloudFront and S3 halves, plus the emulator's own clock.
 import { randomBytes, randomInt } from 'node:crypto'
+import { createKmsStore, type KmsSnapshot } from './kms.js'
 import type { XmlNode, XmlValue } from './xml-node.js'
 
 export const ACCOUNT_ID = '123456789012'
@@ -105,6 +106,7 @@ function createStores() {
     keyGroups: new Collection<StoredResource>(),
     invalidations: new Collection<StoredInvalidation>(),
     buckets: new Map<string, Bucket>(),
+    kms: createKmsStore(),
   }
 }
 
@@ -138,6 +140,8 @@ interface StoredObjectSnapshot extends Omit<StoredObject, 'body'> {
 export type StateSnapshot = {
   clockOffsetMs: number
   buckets: Array<Omit<Bucket, 'objects'> & { objects: StoredObjectSnapshot[] }>
+  /** Absent in files written before the emulator had KMS. */
+  kms?: KmsSnapshot
 } & { [K in (typeof COLLECTION_NAMES)[number]]: ReturnType<Stores[K]['snapshot']> }
 
 export type EmulatorState = Stores & {
@@ -170,7 +174,7 @@ export function createState(options: StateOptions): EmulatorState {
         ...bucket,
         objects: [...bucket.objects].map(([key, object]) => ({ ...object, key, body: object.body.toString('base64') })),
       }))
-      return { clockOffsetMs: offsetMs, buckets, ...collections } as StateSnapshot
+      return { clockOffsetMs: offsetMs, buckets, kms: state.kms.snapshot(), ...collections } as StateSnapshot
     },
     restore(snapshot) {
       const collections = Object.fromEntries(COLLECTION_NAMES.map((name) => [name, Collection.restore(snapshot[name] as CollectionSnapshot<never>)]))
@@ -178,7 +182,7 @@ export function createState(options: StateOptions): EmulatorState {
         ...bucket,
         objects: new Map(bucket.objects.map(({ key, body, ...object }) => [key, { ...object, body: Buffer.from(body, 'base64') }])),
       }]))
-      Object.assign(state, { ...collections, buckets })
+      Object.assign(state, { ...collections, buckets, kms: createKmsStore(snapshot.kms) })
       offsetMs = snapshot.clockOffsetMs
     },
   }
