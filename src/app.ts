@@ -9,6 +9,7 @@ import configPlugin from './plugins/config.js'
 import errorsPlugin from './plugins/errors.js'
 import drainPlugin from './plugins/drain.js'
 import keysPlugin from './plugins/keys.js'
+import kmsPlugin from './plugins/kms.js'
 import authPlugin from './plugins/auth.js'
 import signerPlugin from './plugins/signer.js'
 import issuerPlugin from './plugins/issuer.js'
@@ -120,6 +121,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(httpSecurityPlugin)
   await app.register(drainPlugin)
   await app.register(metricsPlugin)
+  await app.register(kmsPlugin, { credentials: options.awsCredentials })
   await app.register(keysPlugin)
   await app.register(authPlugin)
   await app.register(signerPlugin, { workers: options.config.signer.workers, ...options.signer })

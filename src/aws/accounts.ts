@@ -39,7 +39,7 @@ export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
   return LOOPBACK_HOSTS.has(new URL(endpoint).hostname.toLowerCase())
 }
 
-function credentialsFor(account: AwsAccountConfig, fixed: StaticCredentials | undefined) {
+export function credentialsFor(account: AwsAccountConfig, fixed: StaticCredentials | undefined) {
   if (fixed !== undefined) return fixed
   // A loopback endpoint is the local emulator, which checks no signature: real credentials never leave for it.
   if (account.profile === undefined && account.roleArn === undefined && isLoopbackEndpoint(account.endpoint)) return EMULATOR_CREDENTIALS

@@ -68,7 +68,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   if (jwtSources.length === 0) problems.push('auth.jwt: one of secret, secretFile, publicKeyFile or jwksUrl is required (NODE_ENV=production never falls back to development defaults)')
   if (jwtSources.length > 1) problems.push(`auth.jwt: give only one of ${jwtSources.join(', ')}`)
-  if (input.keys.dir === undefined) problems.push('keys.dir: required: the directory holding <KEY_ID>.pem signing keys')
+  if (input.keys.dir === undefined && input.keys.kms.length === 0) problems.push('keys.dir: required: the directory holding <KEY_ID>.pem signing keys (or keys.kms)')
 
   const algorithms = jwt.algorithms ?? defaultAlgorithms(jwtSources[0], jwt.publicKeyFile, problems)
   const symmetric = jwtSources[0] === 'secret' || jwtSources[0] === 'secretFile'
@@ -84,13 +84,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   checkDistributions(input, problems)
   checkAws(input, problems)
+  checkKmsKeys(input, problems)
   checkServerTimeouts(input, problems)
   if (problems.length > 0) throw new ConfigError(problems)
 
   return deepFreeze({
     ...input,
     auth: { jwt: { ...jwt, secret, secretFile: undefined, algorithms } },
-    keys: { ...input.keys, dir: input.keys.dir!, passphrase },
+    keys: { ...input.keys, dir: input.keys.dir, passphrase },
     development,
   }) as Config
 }
@@ -145,6 +146,19 @@ function checkAws(input: ConfigInput, problems: string[]): void {
   if (aws.wait.firstPollDelayMs > aws.wait.maxPollDelayMs) {
     problems.push(`aws.wait.firstPollDelayMs: ${aws.wait.firstPollDelayMs} exceeds maxPollDelayMs (${aws.wait.maxPollDelayMs})`)
   }
+}
+
+function checkKmsKeys(input: ConfigInput, problems: string[]): void {
+  const accounts = Object.keys(input.aws?.accounts ?? {})
+  const seen = new Set<string>()
+  input.keys.kms.forEach((entry, index) => {
+    const field = `keys.kms[${index}]`
+    if (seen.has(entry.keyId)) problems.push(`${field}.keyId: ${entry.keyId} is already another keys.kms entry's`)
+    seen.add(entry.keyId)
+    if (accounts.length === 0) problems.push(`${field}: a KMS key needs an AWS account (aws.accounts)`)
+    else if (entry.account !== undefined && !accounts.includes(entry.account)) problems.push(`${field}.account: ${entry.account} is not one of aws.accounts (${accounts.join(', ')})`)
+    else if (entry.account === undefined && input.aws?.defaultAccount === undefined && accounts.length > 1) problems.push(`${field}.account: required when several accounts are configured (${accounts.join(', ')})`)
+  })
 }
 
 function checkServerTimeouts(input: ConfigInput, problems: string[]): void {

@@ -78,6 +78,19 @@ export const AwsSchema = Type.Object(
   { additionalProperties: false },
 )
 
+/** A signing key that never leaves AWS KMS (RSA_2048 or ECC_NIST_P256, SIGN_VERIFY). */
+export const KmsKeySchema = Type.Object(
+  {
+    /** The CloudFront public key ID registered for this KMS key's public key: the Key-Pair-Id. */
+    keyId: Type.String({ pattern: '^[A-Z0-9]{6,64}$' }),
+    /** Key ID, key ARN, alias name (`alias/cf-signer`) or alias ARN. */
+    kmsKeyId: Type.String({ pattern: '^[A-Za-z0-9:/_+=,.@-]{1,2048}$' }),
+    /** The aws.accounts entry that reaches it (default: aws.defaultAccount). */
+    account: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+  },
+  { additionalProperties: false },
+)
+
 // A key set is a few kilobytes: these bound what a broken or hostile JWKS endpoint can make us read and parse.
 export const JWKS_MAX_BYTES = 1_048_576
 export const JWKS_MAX_KEYS = 100
@@ -135,6 +148,8 @@ export const ConfigSchema = Type.Object(
         dir: Type.Optional(Type.String({ minLength: 1 })),
         activeKeyId: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{6,64}$' })),
         passphraseFile: Type.Optional(Type.String({ minLength: 1 })),
+        /** Keys in AWS KMS, beside (or instead of) the directory's. */
+        kms: Type.Array(KmsKeySchema, { default: [], maxItems: 100 }),
         /** How often the directory is checked for a rotation (besides the watcher); fractions allowed. */
         reloadIntervalSeconds: Type.Number({ minimum: 0.05, maximum: 3600, default: 5 }),
         /** How long a key that left the directory still verifies (the inspector), in seconds. */
@@ -188,11 +203,13 @@ export type ConfigInput = Static<typeof ConfigSchema>
 export type DistributionConfig = Static<typeof DistributionSchema>
 export type AwsConfig = Static<typeof AwsSchema>
 export type AwsAccountConfig = Static<typeof AwsAccountSchema>
+export type KmsKeyConfig = Static<typeof KmsKeySchema>
 
 /** The validated, resolved configuration the app runs on. Secrets are read from their files. */
 export interface Config extends ConfigInput {
   readonly auth: ConfigInput['auth'] & { jwt: ConfigInput['auth']['jwt'] & { algorithms: string[] } }
-  readonly keys: ConfigInput['keys'] & { dir: string; passphrase?: string }
+  /** `dir` is absent only when every key is in KMS. */
+  readonly keys: ConfigInput['keys'] & { dir: string | undefined; passphrase?: string }
   /** True when the development defaults (generated key and JWT secret) are in use. */
   readonly development: boolean
 }

@@ -32,6 +32,9 @@ export const ERROR_STATUS = {
   UNKNOWN_KEY: 400,
   TOKEN_IN_QUERY_NOT_ALLOWED: 400,
   UNKNOWN_ACCOUNT: 400,
+  KMS_REQUIRES_SHA256: 400,
+  KMS_KEY_NOT_FOUND: 400,
+  KMS_KEY_UNSUPPORTED: 400,
   // 401: who is calling is not established
   UNAUTHORIZED: 401,
   TOKEN_INVALID: 401,
@@ -59,6 +62,9 @@ export const ERROR_STATUS = {
   SHUTTING_DOWN: 503,
   AUTH_UNAVAILABLE: 503,
   RATE_LIMIT_UNAVAILABLE: 503,
+  // keys in AWS KMS: KMS refused (access, disabled key), or cannot sign now (throttled, down, circuit open)
+  KMS_REQUEST_FAILED: 502,
+  KMS_UNAVAILABLE: 503,
   // admin API: the AWS side (CloudFront's own codes pass through with their own status)
   UPSTREAM_ERROR: 502,
   UPSTREAM_UNAVAILABLE: 502,

@@ -1,6 +1,6 @@
 import type { Caller } from '../auth/caller.js'
 import type { Config } from '../config/schema.js'
-import { selectKey, type KeySource } from '../keys/select.js'
+import { selectHashAlgorithm, selectKey, type KeySource } from '../keys/select.js'
 import type { SignatureKind, Signer } from '../signer/port.js'
 import type { HashAlgorithm, Policy } from '../signing/policy.js'
 import { buildSignedCookies, buildSignedStream, buildSignedUrl, signingParams, type SignedPolicy } from '../signing/sign.js'
@@ -17,7 +17,7 @@ export interface Who {
   readonly ip: string
 }
 
-/** The key and hash a request may choose; the active key and SHA1 otherwise. */
+/** The key and hash a request may choose; the active key and its default hash (SHA1, SHA256 for a KMS key) otherwise. */
 export interface SigningChoice {
   keyId?: string
   hashAlgorithm?: HashAlgorithm
@@ -66,7 +66,7 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
 
   function sign(kind: SignatureKind, policy: Policy, distribution: Distribution, choice: SigningChoice): Promise<SignedPolicy> {
     const key = selectKey(keys, choice.keyId)
-    return signer.sign({ kind, policy, key, hashAlgorithm: choice.hashAlgorithm ?? 'SHA1', distribution: distribution.name })
+    return signer.sign({ kind, policy, key, hashAlgorithm: selectHashAlgorithm(key, choice.hashAlgorithm), distribution: distribution.name })
   }
 
   async function issueUrlIn(request: UrlRequest & SigningChoice, ctx: IssueContext): Promise<Issued<UrlAnswer>> {
@@ -151,7 +151,7 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
 
     /**
      * The signed URL a player is redirected to: the distribution's default lifetime, shortened to the
-     * token's maxTtlSeconds (a player cannot choose one), the active key and SHA1.
+     * token's maxTtlSeconds (a player cannot choose one), the active key and its default hash.
      */
     async issuePlayback(query: { distribution: string; path: string }, who: Who): Promise<{ url: string; signed: SignedPolicy; distribution: Distribution }> {
       const ctx = contextFor(who)

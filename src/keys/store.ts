@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs'
 import type { Config } from '../config/schema.js'
 import { CodedError } from '../http/errors.js'
-import { fingerprintKeyDirectory, loadKeySet, type KeyLoadError, type KeySet, type SigningKey } from '../signing/keys.js'
+import { fingerprintKeyDirectory, loadKeySet, type KeyLoadError, type KeySet, type KmsSigningKey, type SigningKey } from '../signing/keys.js'
 import type { Metrics } from '../metrics/registry.js'
 
 /** Watch events come in bursts (a Kubernetes swap is several renames): one reload after the burst. */
@@ -61,6 +61,8 @@ export interface KeyStoreOptions {
   now: () => number
   log: KeyStoreLog
   metrics: Pick<Metrics, 'keyReloadFailures' | 'setLoadedKeys'>
+  /** The keys.kms keys, described at start (src/keys/kms.ts); every reload of the directory keeps them. */
+  kmsKeys?: ReadonlyMap<string, KmsSigningKey>
 }
 
 /**
@@ -68,14 +70,17 @@ export interface KeyStoreOptions {
  * the start; on reload, a broken file is skipped and a set without a usable active key is refused
  * (the last good set stays), each failure reported to the log, the metrics and `status()`.
  */
-export function createKeyStore(config: Config, { now, log, metrics }: KeyStoreOptions) {
+export function createKeyStore(config: Config, { now, log, metrics, kmsKeys }: KeyStoreOptions) {
   const { dir, passphrase, activeKeyId: configuredActiveId, reloadIntervalSeconds, retiredKeyRetentionSeconds } = config.keys
   const retentionMs = retiredKeyRetentionSeconds * 1000
+  const loadOptions = { passphrase, configuredActiveId, kmsKeys }
 
-  let fingerprint = fingerprintKeyDirectory(dir)
-  const initial = loadKeySet(dir, { passphrase, configuredActiveId })
+  // Without a directory (every key in KMS) there is nothing to watch: the fingerprint never moves.
+  const fingerprintNow = () => (dir === undefined ? '' : fingerprintKeyDirectory(dir))
+  let fingerprint = fingerprintNow()
+  const initial = loadKeySet(dir, loadOptions)
   if (initial.set === undefined || initial.errors.length > 0) {
-    throw new CodedError(initial.errors[0].code, `keys.dir: ${initial.errors.map((e) => e.message).join('; ')}`)
+    throw new CodedError(initial.errors[0].code, `${dir === undefined ? 'keys' : 'keys.dir'}: ${initial.errors.map((e) => e.message).join('; ')}`)
   }
   // Replaced in one assignment, so a request sees either the old set or the new one, never a mix.
   let current: KeySet & { loadedAtMs: number } = { ...initial.set, loadedAtMs: now() }
@@ -96,7 +101,7 @@ export function createKeyStore(config: Config, { now, log, metrics }: KeyStoreOp
   function reload(): void {
     let result
     try {
-      result = loadKeySet(dir, { passphrase, configuredActiveId })
+      result = loadKeySet(dir, loadOptions)
     } catch (err) {
       metrics.keyReloadFailures.inc({ reason: 'KEY_RELOAD_FAILED' })
       log.error({ err }, 'key reload failed; the previous key set stays in use')
@@ -118,7 +123,7 @@ export function createKeyStore(config: Config, { now, log, metrics }: KeyStoreOp
 
   /** Reloads when the directory's fingerprint moved since the last look. */
   function check(): void {
-    const next = fingerprintKeyDirectory(dir)
+    const next = fingerprintNow()
     if (next === fingerprint) return
     // Taken before loading: a change during the load moves it again and is picked up next time.
     fingerprint = next
@@ -153,6 +158,7 @@ export function createKeyStore(config: Config, { now, log, metrics }: KeyStoreOp
      * nothing useful, so any event means "look again") and a periodic check in case events are lost.
      */
     watch(): void {
+      if (dir === undefined) return
       const schedule = () => {
         clearTimeout(debounce)
         debounce = setTimeout(check, WATCH_DEBOUNCE_MS).unref()

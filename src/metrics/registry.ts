@@ -71,6 +71,31 @@ export function createMetrics({ now, processMetrics }: MetricsOptions) {
       labelNames: ['operation', 'outcome'] as const,
       registers,
     }),
+    kmsCalls: new Counter({
+      name: 'cf_signer_kms_calls_total',
+      help: 'Calls to AWS KMS (keys.kms) by operation (Sign, DescribeKey, GetPublicKey) and outcome (ok, throttled, timeout, network, kms_error, not_found, refused)',
+      labelNames: ['operation', 'outcome'] as const,
+      registers,
+    }),
+    kmsCallDuration: new Histogram({
+      name: 'cf_signer_kms_call_duration_seconds',
+      help: 'Latency of each call to AWS KMS by operation, failures included',
+      labelNames: ['operation'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    kmsSignFailures: new Counter({
+      name: 'cf_signer_kms_sign_failures_total',
+      help: 'Signatures KMS could not give, after retries, by answer code (KMS_UNAVAILABLE with reason circuit_open, throttled, timeout...; KMS_REQUEST_FAILED)',
+      labelNames: ['code', 'reason'] as const,
+      registers,
+    }),
+    kmsCircuitOpen: new Gauge({
+      name: 'cf_signer_kms_circuit_open',
+      help: '1 while the circuit for an account\'s KMS is open or probing and KMS signatures fail fast, else 0',
+      labelNames: ['account'] as const,
+      registers,
+    }),
     rateLimitStoreCircuitOpen: new Gauge({
       name: 'cf_signer_rate_limit_store_circuit_open',
       help: '1 while the rate-limit store (Redis) circuit is open or probing and requests skip it, else 0',

@@ -9,9 +9,9 @@ declare module 'fastify' {
 }
 
 async function signerPlugin(app: FastifyInstance, options: SignerOptions) {
-  const signer = createPolicySigner({ metrics: app.metrics, distributions: app.config.distributions, now: app.now }, options)
+  const signer = createPolicySigner({ metrics: app.metrics, distributions: app.config.distributions, now: app.now, kms: app.kms }, options)
   app.decorate('signer', signer)
   app.addHook('onClose', async () => signer.close())
 }
 
-export default fp(signerPlugin, { name: 'signer', dependencies: ['config', 'keys', 'metrics'] })
+export default fp(signerPlugin, { name: 'signer', dependencies: ['config', 'keys', 'metrics', 'kms'] })

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { HashAlgorithm } from '../signing/policy.js'
-import type { SigningKey } from '../signing/keys.js'
+import type { FileSigningKey } from '../signing/keys.js'
 import type { SignJob, SignResult } from './worker.js'
 
 // Compiled, the worker is a .js file beside this one. Under tsx (development, tests) it is TypeScript,
@@ -68,7 +68,7 @@ export function createWorkerPool(size: number) {
   }
 
   return {
-    sign(policyJson: string, key: SigningKey, hashAlgorithm: HashAlgorithm): Promise<string> {
+    sign(policyJson: string, key: FileSigningKey, hashAlgorithm: HashAlgorithm): Promise<string> {
       if (closed) return Promise.reject(new Error('the signing pool is closed'))
       // Started on first use: an app that never signs (most tests, admin-only use) never pays for them.
       while (workers.length < size) workers.push(spawn())

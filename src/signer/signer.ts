@@ -1,11 +1,13 @@
 import { sign as cryptoSign } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { Config } from '../config/schema.js'
-import type { SigningKey } from '../signing/keys.js'
+import type { Kms } from '../aws/kms.js'
+import type { FileSigningKey, SigningKey } from '../signing/keys.js'
 import { toCloudFrontBase64, type HashAlgorithm } from '../signing/policy.js'
 import { signPolicy, type SignedPolicy } from '../signing/sign.js'
 import type { Metrics } from '../metrics/registry.js'
 import { defaultWorkerCount } from './cpu-limit.js'
+import { createKmsSigner, type KmsSignerOptions } from './kms.js'
 import { createWorkerPool } from './pool.js'
 import type { SignRequest, Signer } from './port.js'
 
@@ -24,6 +26,8 @@ export interface SignerOptions {
   cacheMaxEntries?: number
   /** Approximate bytes the cache may hold (policy JSON, signature and bookkeeping per entry). */
   cacheMaxBytes?: number
+  /** Retries, jitter and circuit breaker for keys in KMS (src/signer/kms.ts). */
+  kms?: KmsSignerOptions
 }
 
 // Workers and libuv both use every core and measured alike (README, Performance): the SDK stays the signer.
@@ -34,9 +38,9 @@ export const DEFAULT_CACHE_MAX_BYTES = 16 * 1024 * 1024
 const CACHE_ENTRY_OVERHEAD_BYTES = 768
 const CACHE_PURGE_INTERVAL_MS = 60_000
 
-type SignatureBackend = (policyJson: string, key: SigningKey, hashAlgorithm: HashAlgorithm) => Promise<string>
+type SignatureBackend = (policyJson: string, key: FileSigningKey, hashAlgorithm: HashAlgorithm) => Promise<string>
 
-function signOnThreadPool(policyJson: string, key: SigningKey, hashAlgorithm: HashAlgorithm): Promise<string> {
+function signOnThreadPool(policyJson: string, key: FileSigningKey, hashAlgorithm: HashAlgorithm): Promise<string> {
   return new Promise((resolve, reject) => {
     cryptoSign(hashAlgorithm === 'SHA256' ? 'sha256' : 'sha1', Buffer.from(policyJson), key.privateKey, (err, signature) =>
       err ? reject(err) : resolve(toCloudFrontBase64(signature)),
@@ -54,17 +58,27 @@ function createBackend(options: SignerOptions): { sign: SignatureBackend; close:
 export interface SignerDependencies {
   metrics: Metrics
   distributions: Config['distributions']
+  /** Signs for keys.kms keys; absent when none is configured. */
+  kms?: Pick<Kms, 'sign' | 'checkKey'>
   /** The clock in epoch milliseconds (cache entries live until their policy expires). */
   now: () => number
 }
 
 /**
- * The signer port's implementation: turns a policy into a signed policy, off the event loop, with a signature cache for
- * distributions whose expiry granularity is above one second: a signature is a pure function of the
- * policy JSON, the key and the hash algorithm, so requests that round to the same expiry share it.
+ * The signer port's implementation: turns a policy into a signed policy, off the event loop (a file
+ * key) or in AWS KMS (a KMS key), with a signature cache for distributions whose expiry granularity
+ * is above one second: a signature is a pure function of the policy JSON, the key and the hash
+ * algorithm, so requests that round to the same expiry share it. Concurrent requests for the same
+ * signature share one signing, cached or not.
  */
-export function createPolicySigner({ metrics, distributions, now }: SignerDependencies, options: SignerOptions = {}): Signer & { close(): Promise<void> } {
+export function createPolicySigner(
+  { metrics, distributions, now, kms }: SignerDependencies,
+  options: SignerOptions = {},
+): Signer & { unreadyReason(key: SigningKey): Promise<string | undefined>; close(): Promise<void> } {
   const backend = createBackend(options)
+  const kmsSigner = kms && createKmsSigner({ kms, metrics, now }, options.kms)
+  // Signings under way, by cache key: bounded by the requests in flight, each entry gone when it settles.
+  const inFlight = new Map<string, Promise<string>>()
   // With a granularity of 1 s every policy is unique: caching would only cost memory.
   const cachedDistributions = new Set(Object.keys(distributions).filter((name) => distributions[name].expiryGranularitySeconds > 1))
   const cache =
@@ -80,17 +94,36 @@ export function createPolicySigner({ metrics, distributions, now }: SignerDepend
   // Expired entries are never asked for again (their policy's expiry has passed); free them regularly.
   const purgeTimer = cache && setInterval(() => cache.purgeStale(), CACHE_PURGE_INTERVAL_MS).unref()
 
+  function startSigning(policyJson: string, key: SigningKey, hashAlgorithm: HashAlgorithm): Promise<string> {
+    if (key.kind === 'file') return backend.sign(policyJson, key, hashAlgorithm)
+    if (kmsSigner === undefined) return Promise.reject(new Error(`key ${key.id} is in KMS and the signer has no KMS client`))
+    return kmsSigner.sign(policyJson, key, hashAlgorithm)
+  }
+
+  /** One signing per signature at a time: a request that finds the same one under way waits for it. */
+  function signOnce(cacheKey: string, policyJson: string, key: SigningKey, hashAlgorithm: HashAlgorithm): Promise<string> {
+    const pending = inFlight.get(cacheKey)
+    if (pending !== undefined) return pending
+    const signing = startSigning(policyJson, key, hashAlgorithm)
+    inFlight.set(cacheKey, signing)
+    const settle = () => {
+      inFlight.delete(cacheKey)
+    }
+    signing.then(settle, settle)
+    return signing
+  }
+
   function signature({ policy, key, hashAlgorithm, distribution }: SignRequest): Promise<string> {
-    if (cache === undefined || !cachedDistributions.has(distribution)) return backend.sign(policy.json, key, hashAlgorithm)
     // The fingerprint keeps a reloaded key that reuses its ID from ever being served the old key's signatures.
     const cacheKey = `${key.id}\n${key.fingerprint}\n${hashAlgorithm}\n${policy.json}`
+    if (cache === undefined || !cachedDistributions.has(distribution)) return signOnce(cacheKey, policy.json, key, hashAlgorithm)
     const cached = cache.get(cacheKey)
     if (cached !== undefined) {
       metrics.signatureCache.inc({ result: 'hit' })
       return cached
     }
     metrics.signatureCache.inc({ result: 'miss' })
-    const signing = backend.sign(policy.json, key, hashAlgorithm)
+    const signing = signOnce(cacheKey, policy.json, key, hashAlgorithm)
     const ttl = Math.floor(policy.conditions.expires * 1000 - now())
     if (ttl >= 1) {
       // The promise itself is cached, so concurrent requests for a popular path share one signing.
@@ -108,6 +141,10 @@ export function createPolicySigner({ metrics, distributions, now }: SignerDepend
       const signed = await signature(request)
       metrics.signaturesIssued.inc({ kind, distribution, policy: policy.type, algorithm: `${key.algorithm}-${hashAlgorithm}`, key_id: key.id })
       return { policy, keyId: key.id, hashAlgorithm, signature: signed }
+    },
+    /** Why the key cannot sign now (a KMS key whose KMS does not answer), or undefined: readiness. */
+    unreadyReason(key: SigningKey): Promise<string | undefined> {
+      return key.kind === 'kms' && kmsSigner !== undefined ? kmsSigner.unreadyReason(key) : Promise.resolve(undefined)
     },
     async close(): Promise<void> {
       if (purgeTimer !== undefined) clearInterval(purgeTimer)

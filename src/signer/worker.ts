@@ -3,7 +3,6 @@
 import { parentPort } from 'node:worker_threads'
 import type { KeyObject } from 'node:crypto'
 import type { HashAlgorithm } from '../signing/policy.js'
-import type { SigningKey } from '../signing/keys.js'
 import { signPolicy } from '../signing/sign.js'
 
 export interface SignJob {
@@ -19,8 +18,7 @@ export type SignResult = { id: number; signature: string } | { id: number; error
 parentPort!.on('message', (jobs: SignJob[]) => {
   const results: SignResult[] = jobs.map(({ id, policyJson, hashAlgorithm, keyId, privateKey }) => {
     try {
-      // signPolicy reads only the key's ID and private key.
-      return { id, signature: signPolicy(policyJson, { id: keyId, privateKey } as SigningKey, hashAlgorithm) }
+      return { id, signature: signPolicy(policyJson, { id: keyId, privateKey }, hashAlgorithm) }
     } catch (err) {
       return { id, error: (err as Error).message }
     }

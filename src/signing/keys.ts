@@ -5,20 +5,50 @@ import { CodedError } from './errors.js'
 
 export type KeyAlgorithm = 'RSA' | 'ECDSA'
 
-/** A CloudFront signing key, parsed once at load and never again per request. */
-export interface SigningKey {
-  /** The CloudFront public key ID (`K…`) or legacy key pair ID (`APKA…`): the file name without `.pem`. */
+/** What every signing key has, wherever its private half lives. */
+interface SigningKeyBase {
+  /** The CloudFront public key ID (`K…`) or legacy key pair ID (`APKA…`): the file name without `.pem`, or `keys.kms[].keyId`. */
   id: string
   algorithm: KeyAlgorithm
-  privateKey: KeyObject
   publicKey: KeyObject
   publicKeyPem: string
   /** SHA-256 of the DER SubjectPublicKeyInfo, hex. */
   fingerprint: string
-  file: string
-  /** The key file's modification time (epoch milliseconds), for the key age metric. */
+  /** The key file's modification time, or the KMS key's creation (epoch milliseconds), for the key age metric. */
   modifiedMs: number
 }
+
+/** A key from the keys directory, parsed once at load and never again per request. */
+export interface FileSigningKey extends SigningKeyBase {
+  kind: 'file'
+  privateKey: KeyObject
+  file: string
+}
+
+/** A key whose private half never leaves AWS KMS: the signer asks KMS to sign, always with SHA-256. */
+export interface KmsSigningKey extends SigningKeyBase {
+  kind: 'kms'
+  kms: KmsKeyReference
+  // Absent, so code that reads them off any key still compiles and finds nothing.
+  privateKey?: undefined
+  file?: undefined
+}
+
+/** Where a KMS key lives: the configured entry, and the key ARN it resolved to (an alias is resolved once, at load). */
+export interface KmsKeyReference {
+  /** The `keys.kms[].kmsKeyId` as configured: key ID, ARN or alias. */
+  kmsKeyId: string
+  /** The key's ARN, which every Sign call names, so a re-pointed alias never signs for the published public key. */
+  keyArn: string
+  /** The `aws.accounts` entry whose region and credentials reach it. */
+  account: string
+  keySpec: KmsKeySpec
+}
+
+/** The KMS key specs CloudFront can verify: RSA 2048 and NIST P-256. */
+export type KmsKeySpec = 'RSA_2048' | 'ECC_NIST_P256'
+
+export type SigningKey = FileSigningKey | KmsSigningKey
 
 /** Key IDs as CloudFront issues them: upper-case letters and digits. */
 export const KEY_ID_PATTERN = /^[A-Z0-9]{6,64}$/
@@ -36,6 +66,7 @@ export type KeyErrorCode =
   | 'KEY_BAD_NAME'
   | 'KEY_ACTIVE_INVALID'
   | 'KEY_ACTIVE_UNSET'
+  | 'KEY_DUPLICATE_ID'
 
 export class KeyLoadError extends CodedError {
   readonly file: string
@@ -46,7 +77,7 @@ export class KeyLoadError extends CodedError {
 }
 
 /** Loads and checks one `<KEY_ID>.pem` file. */
-export function loadSigningKey(file: string, passphrase?: string): SigningKey {
+export function loadSigningKey(file: string, passphrase?: string): FileSigningKey {
   const id = basename(file).replace(/\.pem$/, '')
   if (!KEY_ID_PATTERN.test(id)) {
     throw new KeyLoadError('KEY_BAD_NAME', file, `the file name must be <KEY_ID>.pem with the CloudFront key ID in upper-case letters and digits (e.g. K2JCJMDEHXQW5F.pem)`)
@@ -64,6 +95,7 @@ export function loadSigningKey(file: string, passphrase?: string): SigningKey {
   const privateKey = parsePrivateKey(text, file, passphrase)
   const publicKey = createPublicKey(privateKey)
   return {
+    kind: 'file',
     id,
     algorithm: checkKeyType(privateKey, file),
     privateKey,
@@ -123,7 +155,7 @@ function checkKeyType(key: KeyObject, file: string): KeyAlgorithm {
 }
 
 export interface KeyDirectory {
-  keys: Map<string, SigningKey>
+  keys: Map<string, FileSigningKey>
   errors: KeyLoadError[]
 }
 
@@ -139,7 +171,7 @@ export function loadKeyDirectory(dir: string, passphrase?: string): KeyDirectory
     const code = (err as NodeJS.ErrnoException).code
     throw new KeyLoadError(code === 'ENOENT' ? 'KEY_FILE_MISSING' : 'KEY_FILE_UNREADABLE', dir, `cannot read the keys directory ${dir} (${code ?? 'unknown error'})`)
   }
-  const keys = new Map<string, SigningKey>()
+  const keys = new Map<string, FileSigningKey>()
   const errors: KeyLoadError[] = []
   for (const name of names.filter((n) => n.endsWith('.pem') && !n.startsWith('.')).sort()) {
     try {
@@ -189,36 +221,80 @@ export interface KeySetLoad {
 }
 
 /**
- * Loads the directory as a whole and picks the active key: the `active` file, else
- * `configuredActiveId`, else the only key. Never throws for a bad file or directory.
+ * Loads the directory as a whole, adds the KMS keys (described at start) and picks the active key:
+ * the `active` file, else `configuredActiveId`, else the only key. Never throws for a bad file or directory.
  */
-export function loadKeySet(dir: string, options: { passphrase?: string; configuredActiveId?: string } = {}): KeySetLoad {
-  let loaded: KeyDirectory
-  let activeId: string | undefined
-  try {
-    loaded = loadKeyDirectory(dir, options.passphrase)
-    activeId = readActiveKeyFile(dir) ?? options.configuredActiveId
-  } catch (err) {
-    if (err instanceof KeyLoadError) return { errors: [err] }
-    throw err
+export function loadKeySet(
+  dir: string | undefined,
+  options: { passphrase?: string; configuredActiveId?: string; kmsKeys?: ReadonlyMap<string, KmsSigningKey> } = {},
+): KeySetLoad {
+  let loaded: KeyDirectory = { keys: new Map(), errors: [] }
+  let activeId = options.configuredActiveId
+  if (dir !== undefined) {
+    try {
+      loaded = loadKeyDirectory(dir, options.passphrase)
+      activeId = readActiveKeyFile(dir) ?? options.configuredActiveId
+    } catch (err) {
+      if (err instanceof KeyLoadError) return { errors: [err] }
+      throw err
+    }
   }
-  const { keys, errors } = loaded
-  const fileCount = keys.size + errors.length
-  if (fileCount === 0) return { errors: [new KeyLoadError('KEY_FILE_MISSING', dir, 'no <KEY_ID>.pem file in the keys directory')] }
-  if (activeId === undefined && fileCount > 1) {
-    const ids = [...keys.keys(), ...errors.map((e) => basename(e.file).replace(/\.pem$/, ''))].sort().join(', ')
-    return { errors: [...errors, new KeyLoadError('KEY_ACTIVE_UNSET', dir, `several keys (${ids}) and none named active: set keys.activeKeyId or an \`${ACTIVE_KEY_FILE}\` file`)] }
+  const keys = new Map<string, SigningKey>(loaded.keys)
+  const errors = [...loaded.errors]
+  for (const [id, kmsKey] of options.kmsKeys ?? []) {
+    const file = loaded.keys.get(id)?.file
+    if (file !== undefined) errors.push(new KeyLoadError('KEY_DUPLICATE_ID', file, `${id} is also a KMS key (keys.kms): the KMS key is used`))
+    keys.set(id, kmsKey)
   }
-  // A directory holding one key file: that key is the active one.
-  activeId ??= keys.size === 1 ? [...keys.keys()][0] : basename(errors[0].file).replace(/\.pem$/, '')
+  const keyCount = keys.size + loaded.errors.length
+  if (keyCount === 0) return { errors: [new KeyLoadError('KEY_FILE_MISSING', dir ?? 'keys', 'no <KEY_ID>.pem file in the keys directory')] }
+  if (activeId === undefined && keyCount > 1) {
+    const ids = [...keys.keys(), ...loaded.errors.map((e) => basename(e.file).replace(/\.pem$/, ''))].sort().join(', ')
+    return { errors: [...errors, new KeyLoadError('KEY_ACTIVE_UNSET', dir ?? 'keys', `several keys (${ids}) and none named active: set keys.activeKeyId or an \`${ACTIVE_KEY_FILE}\` file`)] }
+  }
+  // A directory holding one key file (and no KMS key): that key is the active one.
+  activeId ??= keys.size === 1 ? [...keys.keys()][0] : basename(loaded.errors[0].file).replace(/\.pem$/, '')
   const active = keys.get(activeId)
   if (active === undefined) {
     // A broken active key file already has its own error; a missing one gets one here.
     const broken = errors.some((e) => basename(e.file) === `${activeId}.pem`)
-    const missing = new KeyLoadError('KEY_FILE_MISSING', join(dir, `${activeId}.pem`), 'the active key file is not in the keys directory')
+    const missing =
+      dir === undefined
+        ? new KeyLoadError('KEY_FILE_MISSING', activeId, 'the active key is not one of keys.kms (and there is no keys directory)')
+        : new KeyLoadError('KEY_FILE_MISSING', join(dir, `${activeId}.pem`), 'the active key file is not in the keys directory, nor a keys.kms entry')
     return { errors: broken ? errors : [...errors, missing] }
   }
   return { set: { keys, active }, errors }
+}
+
+/**
+ * A KMS key as the service holds it: its public key (GetPublicKey's DER SubjectPublicKeyInfo),
+ * checked against what CloudFront accepts and the key spec KMS reported. Throws KeyLoadError
+ * naming `entry` (e.g. `keys.kms[0] (K3KMSEXAMPLE01, alias/cf-signer)`).
+ */
+export function createKmsSigningKey(id: string, publicKeyDer: Uint8Array, reference: KmsKeyReference, createdMs: number, entry: string): KmsSigningKey {
+  let publicKey: KeyObject
+  try {
+    publicKey = createPublicKey({ key: Buffer.from(publicKeyDer), format: 'der', type: 'spki' })
+  } catch {
+    throw new KeyLoadError('KEY_INVALID', entry, 'KMS answered a public key that is not a DER SubjectPublicKeyInfo')
+  }
+  const details = publicKey.asymmetricKeyDetails ?? {}
+  const algorithm: KeyAlgorithm | undefined =
+    publicKey.asymmetricKeyType === 'rsa' && details.modulusLength === 2048 ? 'RSA' : publicKey.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1' ? 'ECDSA' : undefined
+  if (algorithm === undefined || (algorithm === 'RSA') !== (reference.keySpec === 'RSA_2048')) {
+    throw new KeyLoadError('KEY_UNSUPPORTED', entry, `KMS answered a public key that is not ${reference.keySpec}`)
+  }
+  return {
+    kind: 'kms',
+    id,
+    algorithm,
+    kms: reference,
+    publicKey,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    fingerprint: createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex'),
+    modifiedMs: createdMs,
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { getSignedCookies } from '@aws-sdk/cloudfront-signer'
 import type { HashAlgorithm, Policy } from './policy.js'
 import { toCloudFrontBase64 } from './policy.js'
 import { appendQuery } from './resource.js'
-import type { SigningKey } from './keys.js'
+import type { FileSigningKey } from './keys.js'
 
 /** A policy with its signature: everything CloudFront needs besides the resource itself. */
 export interface SignedPolicy {
@@ -18,7 +18,7 @@ export interface SignedPolicy {
  * keeps the signed resource and the returned URL identical by construction, whatever URL-encoding
  * changes the library makes between versions.
  */
-export function signPolicy(policyJson: string, key: SigningKey, hashAlgorithm: HashAlgorithm): string {
+export function signPolicy(policyJson: string, key: Pick<FileSigningKey, 'id' | 'privateKey'>, hashAlgorithm: HashAlgorithm): string {
   const cookies = getSignedCookies({
     policy: policyJson,
     keyPairId: key.id,

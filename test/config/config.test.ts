@@ -198,7 +198,7 @@ describe('config: development defaults', () => {
     const first = loadConfig({ devDir })
     assert.equal(first.development, true)
     assert.match(first.keys.activeKeyId!, /^K[A-Z0-9]{6,63}$/)
-    const keyFile = join(first.keys.dir, `${first.keys.activeKeyId}.pem`)
+    const keyFile = join(first.keys.dir!, `${first.keys.activeKeyId}.pem`)
     assert.ok(keyFile.startsWith(devDir), 'keyFile.startsWith(devDir)')
     assert.equal(statSync(keyFile).mode & 0o077, 0, 'the key file is private to its owner')
     assert.equal(statSync(join(devDir, 'jwt-secret')).mode & 0o077, 0, 'the secret file is private to its owner')

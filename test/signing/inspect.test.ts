@@ -4,7 +4,7 @@
 import { describe, it, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { CHECK_NAMES, type DenialReason } from '../../src/signing/inspect.js'
-import { loadKeyDirectory, type SigningKey } from '../../src/signing/keys.js'
+import { loadKeyDirectory, type FileSigningKey as SigningKey } from '../../src/signing/keys.js'
 import { buildPolicy, toCloudFrontBase64, type HashAlgorithm, type Policy } from '../../src/signing/policy.js'
 import { buildSignedCookies, buildSignedStream, buildSignedUrl, signPolicy } from '../../src/signing/sign.js'
 import { EC_KEY_ID, makeKeyDir, RSA_KEY_ID, vectorKeyFiles } from '../support/keys.js'

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { createMetrics } from '../../src/metrics/registry.js'
 import { createPolicySigner, type SignerBackend } from '../../src/signer/signer.js'
-import { loadSigningKey, type SigningKey } from '../../src/signing/keys.js'
+import { loadSigningKey, type FileSigningKey } from '../../src/signing/keys.js'
 import { buildPolicy, type HashAlgorithm, type Policy } from '../../src/signing/policy.js'
 import { build, testConfig, TEST_DISTRIBUTIONS, TEST_NOW_MS } from '../support/build.js'
 import { EC_KEY_ID, EC_PEM, generatePem, makeKeyDir, RSA_KEY_ID, RSA_PEM } from '../support/keys.js'
@@ -19,7 +19,7 @@ const DISTRIBUTIONS = {
   uncached: { ...TEST_DISTRIBUTIONS.private, domain: 'd333333abcdef8.cloudfront.net', expiryGranularitySeconds: 1 },
 }
 
-function loadKeys(t: TestContext, files: Record<string, string>): Record<string, SigningKey> {
+function loadKeys(t: TestContext, files: Record<string, string>): Record<string, FileSigningKey> {
   const dir = makeKeyDir(files)
   t.after(dir.cleanup)
   return Object.fromEntries(Object.keys(files).map((name) => [name.replace(/\.pem$/, ''), loadSigningKey(join(dir.dir, name))]))

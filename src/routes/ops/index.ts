@@ -37,6 +37,9 @@ export async function opsRoutes(fastify: FastifyInstance) {
       // Tokens cannot be verified before the first set arrives; after that the last good set serves.
       const jwks = app.jwks?.status()
       if (jwks !== undefined && !jwks.fetched) reasons.push(`JWKS not fetched yet${jwks.lastFailure !== undefined ? ` (${jwks.lastFailure.reason})` : ''}`)
+      // An active key in KMS signs only while its KMS answers.
+      const kms = await app.signer.unreadyReason(app.keyStore.active())
+      if (kms !== undefined) reasons.push(kms)
       // A failed key reload is no reason: the last good set still signs, and every replica
       // failing readiness on the same bad secret at once would be an outage.
       const { loadedAtMs, lastReloadError, ...keys } = app.keyStore.status()
