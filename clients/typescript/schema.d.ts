@@ -454,8 +454,8 @@ export interface paths {
         get: operations["listPublicKeys"];
         put?: never;
         /**
-         * Register a loaded signing key's public key in CloudFront
-         * @description Answers CloudFront's public key ID. Signed URLs must carry that ID as Key-Pair-Id: name the key file after it (<id>.pem).
+         * Register a loaded signing key's, or a KMS key's, public key in CloudFront
+         * @description Answers CloudFront's public key ID. Signed URLs must carry that ID as Key-Pair-Id: name the key file after it (<id>.pem), or put it in keys.kms as the KMS key's keyId. With kmsKeyId, the public key is KMS's GetPublicKey answer.
          */
         post: operations["registerPublicKey"];
         delete?: never;
@@ -557,7 +557,7 @@ export interface components {
             notBefore?: number | string;
             /** @description IPv4 address or CIDR, or "client" for the caller's address */
             ipAddress?: string;
-            /** @description Default SHA1 */
+            /** @description Default SHA1; SHA256 for a key in AWS KMS, which refuses SHA1 (400 KMS_REQUIRES_SHA256) */
             hashAlgorithm?: "SHA1" | "SHA256";
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
@@ -582,7 +582,7 @@ export interface components {
             notBefore?: number | string;
             /** @description IPv4 address or CIDR, or "client" for the caller's address */
             ipAddress?: string;
-            /** @description Default SHA1 */
+            /** @description Default SHA1; SHA256 for a key in AWS KMS, which refuses SHA1 (400 KMS_REQUIRES_SHA256) */
             hashAlgorithm?: "SHA1" | "SHA256";
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
@@ -654,7 +654,7 @@ export interface components {
             notBefore?: number | string;
             /** @description IPv4 address or CIDR, or "client" for the caller's address */
             ipAddress?: string;
-            /** @description Default SHA1 */
+            /** @description Default SHA1; SHA256 for a key in AWS KMS, which refuses SHA1 (400 KMS_REQUIRES_SHA256) */
             hashAlgorithm?: "SHA1" | "SHA256";
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
@@ -691,7 +691,7 @@ export interface components {
             notBefore?: number | string;
             /** @description IPv4 address or CIDR, or "client" for the caller's address */
             ipAddress?: string;
-            /** @description Default SHA1 */
+            /** @description Default SHA1; SHA256 for a key in AWS KMS, which refuses SHA1 (400 KMS_REQUIRES_SHA256) */
             hashAlgorithm?: "SHA1" | "SHA256";
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
@@ -736,7 +736,7 @@ export interface components {
             notBefore?: number | string;
             /** @description IPv4 address or CIDR, or "client" for the caller's address */
             ipAddress?: string;
-            /** @description Default SHA1 */
+            /** @description Default SHA1; SHA256 for a key in AWS KMS, which refuses SHA1 (400 KMS_REQUIRES_SHA256) */
             hashAlgorithm?: "SHA1" | "SHA256";
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
@@ -1008,8 +1008,12 @@ export interface components {
             distributionId: string;
         };
         RegisterPublicKeyRequest: {
-            /** @description A loaded signing key (see GET /v1/keys) */
-            keyId: string;
+            /** @description A loaded signing key (see GET /v1/keys); or give kmsKeyId */
+            keyId?: string;
+            /** @description A KMS key (key ID, ARN or alias) whose public key GetPublicKey answers; or give keyId */
+            kmsKeyId?: string;
+            /** @description With kmsKeyId: the aws.accounts entry that reaches the KMS key (default: the request's account) */
+            account?: string;
             /** @description Default: the key ID */
             name?: string;
             comment?: string;

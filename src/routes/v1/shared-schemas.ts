@@ -12,7 +12,7 @@ export const ConditionFields = {
   ipAddress: Type.Optional(
     Type.String({ minLength: 1, maxLength: 64, description: 'IPv4 address or CIDR, or "client" for the caller\'s address' }),
   ),
-  hashAlgorithm: Type.Optional(Type.Union([Type.Literal('SHA1'), Type.Literal('SHA256')], { description: 'Default SHA1' })),
+  hashAlgorithm: Type.Optional(Type.Union([Type.Literal('SHA1'), Type.Literal('SHA256')], { description: 'Default SHA1; SHA256 for a key in AWS KMS, which refuses SHA1 (400 KMS_REQUIRES_SHA256)' })),
   keyId: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{6,64}$', description: 'Any loaded key (default: the active key)' })),
 }
 

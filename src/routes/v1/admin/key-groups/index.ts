@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { createKeyGroup, createPublicKey, listKeyGroups, listPublicKeys } from '../../../../aws/key-groups.js'
+import { describeKmsKey } from '../../../../keys/kms.js'
 import { selectKey } from '../../../../keys/select.js'
+import { appError } from '../../../../http/errors.js'
 import { withErrors } from '../../../../http/error-response.js'
 import {
   AccountQuerySchema,
@@ -28,8 +30,9 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
       'admin:write',
       {
         operationId: 'registerPublicKey',
-        summary: "Register a loaded signing key's public key in CloudFront",
-        description: 'Answers CloudFront\'s public key ID. Signed URLs must carry that ID as Key-Pair-Id: name the key file after it (<id>.pem).',
+        summary: "Register a loaded signing key's, or a KMS key's, public key in CloudFront",
+        description:
+          "Answers CloudFront's public key ID. Signed URLs must carry that ID as Key-Pair-Id: name the key file after it (<id>.pem), or put it in keys.kms as the KMS key's keyId. With kmsKeyId, the public key is KMS's GetPublicKey answer.",
         tags,
         querystring: AccountQuerySchema,
         headers: CreateHeadersSchema,
@@ -39,10 +42,21 @@ export async function keyGroupRoutes(fastify: FastifyInstance) {
       'public-key.create',
     ),
     async (request, reply) => {
-      const key = selectKey(app.keyStore, request.body.keyId)
-      const input = { name: request.body.name ?? key.id, comment: request.body.comment ?? `cf-signer key ${key.id}`, encodedKey: key.publicKeyPem }
+      const { keyId, kmsKeyId, account, name, comment } = request.body
+      if ((keyId === undefined) === (kmsKeyId === undefined)) throw appError('VALIDATION_ERROR', 'body must have either keyId (a loaded key) or kmsKeyId (a KMS key)')
+      if (account !== undefined && kmsKeyId === undefined) throw appError('VALIDATION_ERROR', "body.account names a KMS key's account: give it with kmsKeyId")
+      let input
+      if (kmsKeyId !== undefined) {
+        // The public key comes from KMS itself: the private key never leaves it, and there is nothing to copy by hand.
+        const kmsKey = await describeKmsKey(app.kms, 'UNREGISTERED', kmsKeyId, app.kms.resolveAccount(account ?? accountOf(request).name), 'kmsKeyId')
+        const keyName = `kms-${kmsKey.kms.keyArn.split('/').pop()!.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 128)
+        input = { name: name ?? keyName, comment: comment ?? `cf-signer KMS key ${kmsKey.kms.keyArn}`.slice(0, 128), encodedKey: kmsKey.publicKeyPem }
+      } else {
+        const key = selectKey(app.keyStore, keyId)
+        input = { name: name ?? key.id, comment: comment ?? `cf-signer key ${key.id}`, encodedKey: key.publicKeyPem }
+      }
       const resource = sendCreated(request, reply, await createPublicKey(accountOf(request), input, callerReferenceOf(request)))
-      request.log.info({ keyId: key.id, publicKeyId: resource.id }, 'public key registered')
+      request.log.info({ keyId, kmsKeyId, publicKeyId: resource.id }, 'public key registered')
       return resource
     },
   )

@@ -5,7 +5,11 @@ const Name = Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' })
 
 export const PublicKeyBodySchema = Type.Object(
   {
-    keyId: Type.String({ pattern: '^[A-Z0-9]{6,64}$', description: 'A loaded signing key (see GET /v1/keys)' }),
+    keyId: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{6,64}$', description: 'A loaded signing key (see GET /v1/keys); or give kmsKeyId' })),
+    kmsKeyId: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9:/_+=,.@-]{1,2048}$', description: 'A KMS key (key ID, ARN or alias) whose public key GetPublicKey answers; or give keyId' }),
+    ),
+    account: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: "With kmsKeyId: the aws.accounts entry that reaches the KMS key (default: the request's account)" })),
     name: Type.Optional(Type.String({ ...Name, description: 'Default: the key ID' })),
     comment: Type.Optional(Type.String({ maxLength: 128 })),
   },
