@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import type { Config } from './config/schema.js'
+import { loadShutdownTimings, type ShutdownTimings } from './config/shutdown.js'
 import type { CloudFrontEmulator } from './dev/emulator/index.js'
 import { developmentBanner } from './dev/banner.js'
 import { DEV_DEPLOY_SECONDS, EMULATOR_CREDENTIALS, withLocalCloudFront } from './dev/defaults.js'
@@ -48,6 +49,14 @@ async function main() {
     }
     throw err
   }
+  let shutdown: ShutdownTimings
+  try {
+    shutdown = loadShutdownTimings(env)
+  } catch (err) {
+    console.error(`cf-signer: ${(err as Error).message}`)
+    process.exit(1)
+  }
+  const { graceMs, drainDelayMs } = shutdown
 
   // Development without an aws section: the admin routes use a local CloudFront emulator in this
   // process, with dummy credentials. Production reaches an emulator only through a configured endpoint.
@@ -81,12 +90,6 @@ async function main() {
   logWarning = (warning) => log.warn({ warning: { name: warning.name, code: (warning as NodeJS.ErrnoException).code, message: warning.message } }, 'process warning')
   for (const warning of earlyWarnings.splice(0)) logWarning(warning)
 
-  const graceMs = Number(env.SHUTDOWN_GRACE_MS ?? 10_000)
-  const drainDelayMs = Number(env.SHUTDOWN_DELAY_MS ?? 5_000)
-  if (!Number.isInteger(graceMs) || !Number.isInteger(drainDelayMs) || graceMs <= 0 || drainDelayMs < 0 || drainDelayMs >= graceMs) {
-    console.error(`cf-signer: SHUTDOWN_DELAY_MS (${drainDelayMs}) must be a whole number of milliseconds below SHUTDOWN_GRACE_MS (${graceMs})`)
-    process.exit(1)
-  }
   // Past the grace period close-with-grace exits 1, whatever is still in flight. It also closes on
   // uncaught errors; the stop signals are handled below, so that a stop arriving twice drains once.
   let stopSignal: NodeJS.Signals | undefined
