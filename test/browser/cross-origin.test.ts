@@ -59,6 +59,8 @@ const VARIANT = [
   '#EXT-X-ENDLIST', '',
 ].join('\n')
 const FILE_NAME = 'Résumé "final" 2026+*.pdf'
+// Every character the issue names except the two Chromium never saves (" and *): this one is saved exactly.
+const SAVED_EXACTLY = "Résumé 'final' 2026+%; 100% sûr (€½).pdf"
 
 const MEDIA_FILES = {
   '/media/tone.wav': { type: 'audio/wav', body: makeWav() },
@@ -251,6 +253,14 @@ describe('browser playback across origins, third-party cookies blocked', needs('
       // the rest (accents, +, spaces) comes from filename*, not from the ASCII fallback.
       assert.equal(download.suggestedFilename(), FILE_NAME.replace(/["*]/g, '_'))
       assert.deepEqual(edge.decisions.at(-1), { host: MEDIA_HOST, path: '/files/cv.pdf', status: 200, reason: null, source: 'url' })
+
+      const exact = await call<{ status: number; body: { url: string } }>(page, 'api', token, '/v1/signed-urls', {
+        url: `${MEDIA}/files/cv.pdf`,
+        download: { filename: SAVED_EXACTLY, disposition: 'attachment' },
+      })
+      assert.equal(exact.status, 200, JSON.stringify(exact.body))
+      const [saved] = await Promise.all([page.waitForEvent('download'), call(page, 'download', exact.body.url)])
+      assert.equal(saved.suggestedFilename(), SAVED_EXACTLY)
     })
   })
 })
