@@ -15,6 +15,8 @@ const OPTIONS = {
   'invalidation-seconds': { type: 'string', value: '<seconds>', default: '0', help: 'how long an invalidation reports InProgress before Completed' },
   'rtmp-mode': { type: 'string', value: 'full|post-2020', default: 'full', help: 'post-2020: streaming (RTMP) distributions are gone, as on AWS since the end of 2020' },
   'state-file': { type: 'string', value: '<path>', default: undefined, help: 'keep the world in this JSON file: read at start, rewritten after each change (default: in memory only)' },
+  'kms-sign-latency-ms': { type: 'string', value: '<ms>', default: '0', help: 'milliseconds each KMS Sign waits before answering (other calls go on meanwhile)' },
+  'kms-throttle-sign-every': { type: 'string', value: '<n>', default: '0', help: 'every Nth KMS Sign answers ThrottlingException; 0 never throttles' },
   help: { type: 'boolean', short: 'h', value: '', default: undefined, help: 'print this help and exit' },
 } as const
 
@@ -34,7 +36,7 @@ function helpText(): string {
   return [
     'Usage: npm run emulator -- [options]',
     '',
-    'A local CloudFront (API 2020-05-31) and S3 emulator on one port, for the AWS CLI and for a cf-signer',
+    'A local CloudFront (API 2020-05-31), S3 and KMS emulator on one port, for the AWS CLI and for a cf-signer',
     'account whose endpoint points at it. It checks no request signature, so any credentials work; the',
     `service and the README use AWS_ACCESS_KEY_ID=${EMULATOR_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${EMULATOR_CREDENTIALS.secretAccessKey}.`,
     '',
@@ -42,7 +44,8 @@ function helpText(): string {
     ...rows,
     '',
     'Control endpoints for tests and scripts: POST /__emulator/reset, POST /__emulator/advance-clock?seconds=N,',
-    'POST /__emulator/fault, DELETE /__emulator/fault, GET /__emulator/health.',
+    'POST /__emulator/fault, DELETE /__emulator/fault, GET /__emulator/health, GET /__emulator/kms (keys and the Sign count),',
+    'POST /__emulator/kms/keys {"keySpec": "RSA_2048"|"ECC_NIST_P256", "alias": "alias/name"}.',
   ].join('\n')
 }
 
@@ -52,6 +55,11 @@ function readSeconds(name: string, text: string): number {
     throw new UsageError('EMULATOR_INVALID_OPTION', `--${name} must be a non-negative number of seconds (got ${JSON.stringify(text)})`)
   }
   return value
+}
+
+function readCount(name: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError('EMULATOR_INVALID_OPTION', `--${name} must be a whole number, 0 or more (got ${JSON.stringify(text)})`)
+  return Number(text)
 }
 
 function readCommandLine(args: string[]) {
@@ -82,6 +90,8 @@ function readCommandLine(args: string[]) {
     invalidationSeconds: readSeconds('invalidation-seconds', values['invalidation-seconds']),
     rtmpMode: rtmpMode as 'full' | 'post-2020',
     stateFile: values['state-file'],
+    kmsSignLatencyMs: readCount('kms-sign-latency-ms', values['kms-sign-latency-ms']),
+    kmsThrottleSignEvery: readCount('kms-throttle-sign-every', values['kms-throttle-sign-every']),
   }
 }
 
