@@ -13,12 +13,11 @@ import { spawn } from 'node:child_process'
 import { createVerify } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { exitStatus, spawnProcess, stopWhenDone, TSX, type RunningProcess } from '../support/process.js'
+import { freePort, exitStatus, spawnProcess, stopWhenDone, TSX, type RunningProcess } from '../support/process.js'
 import { needs } from '../support/tools.js'
 import { waitForOutput } from '../support/wait.js'
 
@@ -36,14 +35,6 @@ function readBlock(name: string): string {
   const match = new RegExp(`<!-- tested: ${name} -->\\n\`\`\`sh\\n([\\s\\S]*?)\\n\`\`\`\\n`).exec(README)
   assert.ok(match?.[1], `README.md has a \`\`\`sh block right after <!-- tested: ${name} -->`)
   return match[1]
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /** Environment of a reader's fresh machine: no AWS credentials or settings of ours, a home of its own. */

@@ -121,7 +121,7 @@ describe('the container image (Dockerfile)', () => {
     // Like fsGroup in the Deployment: the secret readable by the service's user.
     if (asRoot) chownTree(keys.dir, NODE_UID)
 
-    const env = { ...runtime.env, CONFIG_FILE: configFile, KEYS_DIR: keys.dir, PORT: '0', SHUTDOWN_DELAY_MS: '300' }
+    const env: Record<string, string> = { ...runtime.env, CONFIG_FILE: configFile, KEYS_DIR: keys.dir, PORT: '0', SHUTDOWN_DELAY_MS: '300' }
     const [command, ...args] = execForm(runtime.last('CMD')!)
     const service = await startService([command === 'node' ? process.execPath : command, ...args], {
       cwd: appDir,

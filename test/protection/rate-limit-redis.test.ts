@@ -4,21 +4,12 @@ import { describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { build, captureLogs, TEST_NOW_MS } from '../support/build.js'
 import { bearer, makeToken } from '../support/tokens.js'
 import { needs } from '../support/tools.js'
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
+import { freePort } from '../support/process.js'
 
 /** Starts redis-server without persistence on a free port; stopped after the test. */
 async function startRedis(t: TestContext): Promise<{ url: string; process: ChildProcess }> {

@@ -4,13 +4,12 @@
 import { describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, captureLogs, TEST_DISTRIBUTIONS } from '../support/build.js'
 import { makeKeyDir, RSA_KEY_ID, RSA_PEM, vectorKeyFiles } from '../support/keys.js'
-import { exitStatus, spawnProcess, stopWhenDone, TSX, type RunningProcess } from '../support/process.js'
+import { freePort, exitStatus, spawnProcess, stopWhenDone, TSX, type RunningProcess } from '../support/process.js'
 import { bearer, makeToken, TEST_JWT_SECRET } from '../support/tokens.js'
 import { waitFor, waitForOutput } from '../support/wait.js'
 
@@ -19,14 +18,6 @@ const SERVER = join(ROOT, 'src/server.ts')
 const TOKEN_SCRIPT = join(ROOT, 'scripts/token.ts')
 // A bound, not a wait: a cold tsx start on a busy two-core machine can take most of it.
 const START_TIMEOUT_MS = 60_000
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'cf-signer-process-'))

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { request } from 'node:http'
+import { createServer } from 'node:net'
 import type { TestContext } from 'node:test'
 import { waitForOutput } from './wait.js'
 
@@ -20,6 +21,15 @@ export interface RunningProcess {
 export interface ServiceProcess extends RunningProcess {
   /** `http://127.0.0.1:<port>` once the service listens. */
   baseUrl: string
+}
+
+/** A port free on 127.0.0.1 right now, for a process that must be told its port before it starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
 }
 
 /** Spawns a command with its output captured: the one way the tests start a process of the service. */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { build } from '../../support/build.js'
 import { EMULATOR_CREDENTIALS, READ, S3_ORIGIN, WRITE, adminApp, call, startEmulator } from './helpers.js'
+import { freePort } from '../../support/process.js'
 
 /** Every admin route, one request each: they all exist whatever the configuration. */
 const ROUTES: Array<['GET' | 'POST' | 'PATCH' | 'DELETE', string]> = [
@@ -37,14 +37,6 @@ const ROUTES: Array<['GET' | 'POST' | 'PATCH' | 'DELETE', string]> = [
   ['POST', '/key-groups'],
   ['GET', '/key-groups'],
 ]
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /** Points the SDK's shared config files at a temporary directory for one test. */
 function useSharedCredentialsFile(t: TestContext, content: string): void {
