@@ -10,15 +10,13 @@ import { traceCommands } from './tracing.js'
 /** The SigningAlgorithm KMS signs CloudFront policies with: SHA-256 always (CloudFront's Hash-Algorithm=SHA256). */
 export type KmsSigningAlgorithm = 'RSASSA_PKCS1_V1_5_SHA_256' | 'ECDSA_SHA_256'
 
-/** What DescribeKey and GetPublicKey say about a key. */
+/** What DescribeKey says about a key. */
 export interface KmsKeyDescription {
   keyArn: string
   keySpec: string
   keyUsage: string
   keyState: string
   createdMs: number
-  /** DER SubjectPublicKeyInfo. */
-  publicKeyDer: Uint8Array
 }
 
 /**
@@ -139,21 +137,24 @@ export function createKms(aws: AwsConfig | undefined, options: KmsOptions = {}) 
       await call('DescribeKey', () => clientFor(account).send(new DescribeKeyCommand({ KeyId: kmsKeyId })))
     },
 
-    /** DescribeKey, then GetPublicKey of the key it resolved to (an alias is followed once, here). */
+    /** DescribeKey: the key an ID, ARN or alias names (an alias is followed once, here), its spec, usage and state. */
     async describeKey(account: string, kmsKeyId: string): Promise<KmsKeyDescription> {
-      const client = clientFor(account)
-      const described = await call('DescribeKey', () => client.send(new DescribeKeyCommand({ KeyId: kmsKeyId })))
+      const described = await call('DescribeKey', () => clientFor(account).send(new DescribeKeyCommand({ KeyId: kmsKeyId })))
       const meta = described.KeyMetadata
-      const keyArn = meta?.Arn ?? kmsKeyId
-      const publicKey = await call('GetPublicKey', () => client.send(new GetPublicKeyCommand({ KeyId: keyArn })))
       return {
-        keyArn,
-        keySpec: String(meta?.KeySpec ?? publicKey.KeySpec ?? 'unknown'),
-        keyUsage: String(meta?.KeyUsage ?? publicKey.KeyUsage ?? 'unknown'),
+        keyArn: meta?.Arn ?? kmsKeyId,
+        keySpec: String(meta?.KeySpec ?? 'unknown'),
+        keyUsage: String(meta?.KeyUsage ?? 'unknown'),
         keyState: String(meta?.KeyState ?? 'unknown'),
         createdMs: meta?.CreationDate?.getTime() ?? 0,
-        publicKeyDer: publicKey.PublicKey ?? new Uint8Array(),
       }
+    },
+
+    /** GetPublicKey: the DER SubjectPublicKeyInfo of an asymmetric key. */
+    async getPublicKey(account: string, keyArn: string): Promise<Uint8Array> {
+      const output = await call('GetPublicKey', () => clientFor(account).send(new GetPublicKeyCommand({ KeyId: keyArn })))
+      if (output.PublicKey === undefined) throw new KmsCallError('KMS_REQUEST_FAILED', 'no_public_key', false, 'KMS answered GetPublicKey without a public key', { operation: 'GetPublicKey' })
+      return output.PublicKey
     },
 
     /** Signs the message (MessageType RAW: KMS hashes it with SHA-256). ECDSA answers DER, as CloudFront wants it. */
