@@ -1,6 +1,6 @@
 // The signatures KMS makes, over a message (MessageType RAW: KMS hashes it) or over a digest the caller made (DIGEST).
 // node:crypto only signs what it hashes itself, so a digest is signed one level down: RSA through privateEncrypt,
-// ECDSA with P-256 arithmetic on BigInt (slow, but only DIGEST calls take it).
+// ECDSA with P-256 arithmetic on BigInt (slower than OpenSSL, but only DIGEST calls take it).
 // https://docs.aws.amazon.com/kms/latest/developerguide/asymmetric-key-specs.html
 import {
   constants,
@@ -144,10 +144,9 @@ function verifyPss(digest: Buffer, hash: HashName, raw: Buffer, emBits: number):
   return equalBytes(h, createHash(hash).update(Buffer.alloc(8)).update(digest).update(salt).digest())
 }
 
-// P-256 (FIPS 186-4 D.1.2.3) in affine coordinates; a point at infinity is undefined.
+// P-256 (FIPS 186-4 D.1.2.3); sums in Jacobian coordinates (one inversion per product), a point at infinity is undefined.
 const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
-const A = P - 3n
 const G: Point = {
   x: 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n,
   y: 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n,
@@ -156,6 +155,12 @@ const G: Point = {
 interface Point {
   x: bigint
   y: bigint
+}
+
+interface Jacobian {
+  x: bigint
+  y: bigint
+  z: bigint
 }
 
 const mod = (value: bigint, modulus: bigint) => ((value % modulus) + modulus) % modulus
@@ -171,28 +176,59 @@ function invert(value: bigint, modulus: bigint): bigint {
   return mod(lowCoefficient, modulus)
 }
 
-function addPoints(p: Point | undefined, q: Point | undefined): Point | undefined {
-  if (p === undefined) return q
-  if (q === undefined) return p
-  let slope: bigint
-  if (p.x === q.x) {
-    if (mod(p.y + q.y, P) === 0n) return undefined
-    slope = mod((3n * p.x * p.x + A) * invert(2n * p.y, P), P)
-  } else {
-    slope = mod((q.y - p.y) * invert(q.x - p.x, P), P)
-  }
-  const x = mod(slope * slope - p.x - q.x, P)
-  return { x, y: mod(slope * (p.x - x) - p.y, P) }
+// https://hyperelliptic.org/EFD/g1p/auto-shortw-jacobian-3.html#doubling-dbl-2001-b
+function doublePoint(p: Jacobian | undefined): Jacobian | undefined {
+  if (p === undefined || p.y === 0n) return undefined
+  const delta = mod(p.z * p.z, P)
+  const gamma = mod(p.y * p.y, P)
+  const beta = mod(p.x * gamma, P)
+  const alpha = mod(3n * (p.x - delta) * (p.x + delta), P)
+  const x = mod(alpha * alpha - 8n * beta, P)
+  const z = mod((p.y + p.z) ** 2n - gamma - delta, P)
+  return { x, y: mod(alpha * (4n * beta - x) - 8n * gamma * gamma, P), z }
 }
 
-function multiply(scalar: bigint, point: Point): Point | undefined {
-  let result: Point | undefined
-  let addend: Point | undefined = point
-  for (let k = scalar; k > 0n; k >>= 1n) {
-    if (k & 1n) result = addPoints(result, addend)
-    addend = addPoints(addend, addend)
+// https://hyperelliptic.org/EFD/g1p/auto-shortw-jacobian-3.html#addition-add-2007-bl
+function addPoints(p: Jacobian | undefined, q: Jacobian | undefined): Jacobian | undefined {
+  if (p === undefined) return q
+  if (q === undefined) return p
+  const pz2 = mod(p.z * p.z, P)
+  const qz2 = mod(q.z * q.z, P)
+  const u1 = mod(p.x * qz2, P)
+  const u2 = mod(q.x * pz2, P)
+  const s1 = mod(p.y * q.z * qz2, P)
+  const s2 = mod(q.y * p.z * pz2, P)
+  if (u1 === u2) return s1 === s2 ? doublePoint(p) : undefined
+  const h = mod(u2 - u1, P)
+  const i = mod(4n * h * h, P)
+  const j = mod(h * i, P)
+  const r = mod(2n * (s2 - s1), P)
+  const v = mod(u1 * i, P)
+  const x = mod(r * r - j - 2n * v, P)
+  return { x, y: mod(r * (v - x) - 2n * s1 * j, P), z: mod(((p.z + q.z) ** 2n - pz2 - qz2) * h, P) }
+}
+
+function toAffine(point: Jacobian | undefined): Point | undefined {
+  if (point === undefined) return undefined
+  const zInverse = invert(point.z, P)
+  return { x: mod(point.x * zInverse * zInverse, P), y: mod(point.y * zInverse ** 3n, P) }
+}
+
+/** u·A + v·B (Shamir's trick), or u·A alone. */
+function multiply(u: bigint, a: Point, v = 0n, b?: Point): Point | undefined {
+  const aj: Jacobian = { ...a, z: 1n }
+  const bj: Jacobian | undefined = b === undefined ? undefined : { ...b, z: 1n }
+  const both = addPoints(aj, bj)
+  let result: Jacobian | undefined
+  for (let bit = BigInt(Math.max(u.toString(2).length, v.toString(2).length) - 1); bit >= 0n; bit -= 1n) {
+    result = doublePoint(result)
+    const fromU = (u >> bit) & 1n
+    const fromV = (v >> bit) & 1n
+    if (fromU && fromV) result = addPoints(result, both)
+    else if (fromU) result = addPoints(result, aj)
+    else if (fromV) result = addPoints(result, bj)
   }
-  return result
+  return toAffine(result)
 }
 
 const toBigInt = (bytes: Buffer) => BigInt(`0x${bytes.toString('hex') || '0'}`)
@@ -217,7 +253,7 @@ function verifyP256Digest(publicKey: KeyObject, digest: Buffer, signature: Buffe
   const { r, s } = decoded
   if (r < 1n || r >= N || s < 1n || s >= N) return false
   const w = invert(s, N)
-  const point = addPoints(multiply(mod(toBigInt(digest) * w, N), G), multiply(mod(r * w, N), q))
+  const point = multiply(mod(toBigInt(digest) * w, N), G, mod(r * w, N), q)
   return point !== undefined && mod(point.x, N) === r
 }
 
