@@ -193,6 +193,13 @@ describe('KMS through the SDK', () => {
     )
     await rejectsWith(kms.send(new SignCommand({ KeyId: rsa.KeyMetadata!.KeyId, Message: Buffer.alloc(4097), SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' })), 'ValidationException', 400)
     await rejectsWith(kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'ENCRYPT_DECRYPT' })), 'ValidationException', 400)
+    const unknown = await fetch(context.endpoint, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'TrentService.Encrypt', 'content-type': 'application/x-amz-json-1.1' },
+      body: '{}',
+    })
+    assert.equal(unknown.status, 400)
+    assert.equal(((await unknown.json()) as { __type: string }).__type, 'UnknownOperationException')
   })
 
   it('answers KMSInvalidSignatureException from Verify for a signature over other bytes', async () => {
@@ -321,6 +328,11 @@ describe('KMS options, faults and counters', () => {
     const refused = await fetch(`${endpoint}/__emulator/kms/keys`, { method: 'POST', body: JSON.stringify({ keySpec: 'RSA_1024' }) })
     assert.equal(refused.status, 400)
     assert.match(((await refused.json()) as { error: string }).error, /ValidationException/)
+    const badAlias = await fetch(`${endpoint}/__emulator/kms/keys`, { method: 'POST', body: JSON.stringify({ keySpec: 'RSA_2048', alias: 'alias/aws/reserved' }) })
+    assert.equal(badAlias.status, 400)
+    assert.equal(emulator.kmsSignCount(), 1)
+    const remaining = (await (await fetch(`${endpoint}/__emulator/kms`)).json()) as { keys: unknown[] }
+    assert.equal(remaining.keys.length, 1, 'a refused alias leaves no key behind')
   })
 
   it('rejects a negative latency when the emulator is created', () => {

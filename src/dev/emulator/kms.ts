@@ -225,15 +225,18 @@ export function createKmsService(state: EmulatorState, options: KmsOptions, clos
   }
 
   function createAlias(name: string, key: StoredKmsKey, region: string): StoredKmsAlias {
+    checkAliasName(name, region)
+    const alias: StoredKmsAlias = { name, arn: aliasArn(name, region), targetKeyId: key.keyId, createdAt: state.now() }
+    store().aliases.set(name, alias)
+    return alias
+  }
+
+  function checkAliasName(name: string, region: string): void {
     if (!/^alias\/[a-zA-Z0-9/_-]{1,250}$/.test(name)) {
       throw validation(`Value '${name}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^alias/[a-zA-Z0-9/_-]+$`)
     }
     if (name.startsWith('alias/aws/')) throw new ApiError('NotAuthorizedException', 400, 'Cannot create alias with prefix \'alias/aws/\'')
-    const arn = `arn:aws:kms:${region}:${KMS_ACCOUNT_ID}:${name}`
-    if (store().aliases.has(name)) throw new ApiError('AlreadyExistsException', 400, `An alias with the name ${arn} already exists`)
-    const alias: StoredKmsAlias = { name, arn, targetKeyId: key.keyId, createdAt: state.now() }
-    store().aliases.set(name, alias)
-    return alias
+    if (store().aliases.has(name)) throw new ApiError('AlreadyExistsException', 400, `An alias with the name ${aliasArn(name, region)} already exists`)
   }
 
   function findKey(body: Body, region: string): StoredKmsKey {
@@ -246,7 +249,7 @@ export function createKmsService(state: EmulatorState, options: KmsOptions, clos
     if (aliasName !== undefined) {
       const alias = store().aliases.get(aliasName)
       const key = alias === undefined || (keyId.startsWith('arn:') && alias.arn !== keyId) ? undefined : store().keys.get(alias.targetKeyId)
-      if (key === undefined) throw new ApiError('NotFoundException', 400, `Alias ${keyId.startsWith('arn:') ? keyId : `arn:aws:kms:${region}:${KMS_ACCOUNT_ID}:${aliasName}`} is not found.`)
+      if (key === undefined) throw new ApiError('NotFoundException', 400, `Alias ${keyId.startsWith('arn:') ? keyId : aliasArn(aliasName, region)} is not found.`)
       return key
     }
     const id = keyId.startsWith('arn:') ? /^arn:[^:]+:kms:[^:]*:[^:]*:key\/(.+)$/.exec(keyId)?.[1] : keyId
@@ -280,7 +283,7 @@ export function createKmsService(state: EmulatorState, options: KmsOptions, clos
 
   function handle(operation: string, request: EmulatorRequest): Reply | Promise<Reply> {
     const handler = handlers[operation]
-    if (handler === undefined) throw new ApiError('UnknownOperationException', 400, '')
+    if (handler === undefined) throw new ApiError('UnknownOperationException', 400, `The emulator does not implement KMS ${operation}.`)
     const body = readJson(request.body)
     const region = readRegion(request.headers)
     const answer = (output: Body | undefined): Reply => ({
@@ -327,7 +330,8 @@ export function createKmsService(state: EmulatorState, options: KmsOptions, clos
       const region = input.region ?? KMS_DEFAULT_REGION
       const keyUsage = input.keyUsage ?? (input.keySpec === 'SYMMETRIC_DEFAULT' ? 'ENCRYPT_DECRYPT' : 'SIGN_VERIFY')
       const aliasName = input.alias === undefined ? undefined : input.alias.startsWith('alias/') ? input.alias : `alias/${input.alias}`
-      if (aliasName !== undefined && store().aliases.has(aliasName)) throw new ApiError('AlreadyExistsException', 400, `An alias with the name ${aliasName} already exists`)
+      // Checked first, so a bad alias leaves no key behind.
+      if (aliasName !== undefined) checkAliasName(aliasName, region)
       const key = createKey({ keySpec: input.keySpec, keyUsage, description: input.description ?? '', region })
       if (aliasName !== undefined) createAlias(aliasName, key, region)
       return {
@@ -360,6 +364,10 @@ export function checkKmsOptions(options: KmsOptions): void {
   if (!Number.isInteger(options.throttleSignEvery) || options.throttleSignEvery < 0) {
     throw new TypeError('kmsThrottleSignEvery must be a whole number (0 never throttles)')
   }
+}
+
+function aliasArn(name: string, region: string): string {
+  return `arn:aws:kms:${region}:${KMS_ACCOUNT_ID}:${name}`
 }
 
 function keyMetadata(key: StoredKmsKey): Body {
