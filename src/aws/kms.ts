@@ -132,11 +132,6 @@ export function createKms(aws: AwsConfig | undefined, options: KmsOptions = {}) 
   return {
     resolveAccount,
 
-    /** DescribeKey only: the cheapest call that proves the key's KMS answers (readiness). */
-    async checkKey(account: string, kmsKeyId: string): Promise<void> {
-      await call('DescribeKey', () => clientFor(account).send(new DescribeKeyCommand({ KeyId: kmsKeyId })))
-    },
-
     /** DescribeKey: the key an ID, ARN or alias names (an alias is followed once, here), its spec, usage and state. */
     async describeKey(account: string, kmsKeyId: string): Promise<KmsKeyDescription> {
       const described = await call('DescribeKey', () => clientFor(account).send(new DescribeKeyCommand({ KeyId: kmsKeyId })))

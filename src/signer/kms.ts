@@ -31,7 +31,7 @@ export const DEFAULT_KMS_COOL_DOWN_MS = 10_000
 const ALGORITHMS: Record<KmsSigningKey['algorithm'], KmsSigningAlgorithm> = { RSA: 'RSASSA_PKCS1_V1_5_SHA_256', ECDSA: 'ECDSA_SHA_256' }
 
 export interface KmsSignerDependencies {
-  kms: Pick<Kms, 'sign' | 'checkKey'>
+  kms: Pick<Kms, 'sign' | 'describeKey'>
   metrics: Pick<Metrics, 'kmsSignFailures' | 'kmsCircuitOpen'>
   /** The clock in epoch milliseconds (the circuit's cool-down). */
   now: () => number
@@ -104,14 +104,14 @@ export function createKmsSigner({ kms, metrics, now }: KmsSignerDependencies, op
       }
     },
 
-    /** Why the key cannot sign now (its circuit is open, or DescribeKey fails), or undefined: readiness. */
+    /** Why the key cannot sign now (its circuit is open, DescribeKey fails or the key is no longer Enabled), or undefined: readiness. */
     async unreadyReason(key: KmsSigningKey): Promise<string | undefined> {
       const breaker = breakerFor(key.kms.account)
       // Past the cool-down DescribeKey decides: an unready pod gets no requests to probe the circuit with.
       if (breaker.state() !== 'closed' && breaker.retryInMs() > 0) return `KMS unavailable for the active key ${key.id} (circuit open)`
       try {
-        await kms.checkKey(key.kms.account, key.kms.keyArn)
-        return undefined
+        const { keyState } = await kms.describeKey(key.kms.account, key.kms.keyArn)
+        return keyState === 'Enabled' ? undefined : `KMS key of the active key ${key.id} is ${keyState}`
       } catch (err) {
         return `KMS unavailable for the active key ${key.id} (${(err as { reason?: string }).reason ?? 'error'})`
       }

@@ -59,7 +59,7 @@ export interface SignerDependencies {
   metrics: Metrics
   distributions: Config['distributions']
   /** Signs for keys.kms keys; absent when none is configured. */
-  kms?: Pick<Kms, 'sign' | 'checkKey'>
+  kms?: Pick<Kms, 'sign' | 'describeKey'>
   /** The clock in epoch milliseconds (cache entries live until their policy expires). */
   now: () => number
 }

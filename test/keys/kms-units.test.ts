@@ -96,7 +96,7 @@ describe('KMS errors at the adapter boundary', () => {
         calls += 1
         throw failure
       },
-      checkKey: async () => {},
+      describeKey: async () => ({ keyArn: 'arn', keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY', keyState: 'Enabled', createdMs: 0 }),
     }
     const signer = createKmsSigner({ kms, metrics, now: () => TEST_NOW_MS }, { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 250, random: () => 1, sleep: async (ms) => void waits.push(ms) })
     const key = { kind: 'kms', id: 'K3KMSEXAMPLE01', algorithm: 'RSA', kms: { account: 'main', keyArn: 'arn:aws:kms:us-east-1:000000000000:key/x' } } as KmsSigningKey
