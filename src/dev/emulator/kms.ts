@@ -74,7 +74,9 @@ export function createKmsStore(snapshot: KmsSnapshot = { keys: [], aliases: [] }
   return {
     keys,
     aliases,
-    keyPair(key: StoredKmsKey & { privateKeyPem: string }) {
+    /** The key's pair, parsed once; undefined for a symmetric key. */
+    keyPair(key: StoredKmsKey): { privateKey: KeyObject; publicKey: KeyObject } | undefined {
+      if (key.privateKeyPem === undefined) return undefined
       let pair = parsed.get(key.keyId)
       if (pair === undefined) {
         const privateKey = createPrivateKey(key.privateKeyPem)
@@ -140,11 +142,11 @@ export function createKmsService(state: EmulatorState, options: KmsOptions, clos
     DescribeKey: (body, region) => ({ KeyMetadata: keyMetadata(findKey(body, region)) }),
     GetPublicKey: (body, region) => {
       const key = findKey(body, region)
-      if (key.privateKeyPem === undefined) throw new ApiError('UnsupportedOperationException', 400, `${key.arn} key usage is ENCRYPT_DECRYPT with key spec SYMMETRIC_DEFAULT, which has no public key.`)
-      const publicKey = store().keyPair({ ...key, privateKeyPem: key.privateKeyPem }).publicKey
+      const pair = store().keyPair(key)
+      if (pair === undefined) throw new ApiError('UnsupportedOperationException', 400, `${key.arn} is a symmetric key, which has no public key.`)
       return {
         KeyId: key.arn,
-        PublicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+        PublicKey: pair.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
         CustomerMasterKeySpec: key.keySpec,
         KeySpec: key.keySpec,
         KeyUsage: key.keyUsage,
@@ -271,14 +273,15 @@ export function createKmsService(state: EmulatorState, options: KmsOptions, clos
       throw validation(`Value '${String(messageType)}' at 'messageType' failed to satisfy constraint: Member must satisfy enum value set: [RAW, DIGEST]`)
     }
     const message = readBlob(body, 'Message', 1, MAX_MESSAGE_BYTES)
-    if (key.keyUsage !== 'SIGN_VERIFY' || key.privateKeyPem === undefined) {
+    const pair = store().keyPair(key)
+    if (key.keyUsage !== 'SIGN_VERIFY' || pair === undefined) {
       throw new ApiError('InvalidKeyUsageException', 400, `${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`)
     }
     const supported: readonly SigningAlgorithm[] = KEY_SPECS[key.keySpec as 'RSA_2048' | 'ECC_NIST_P256'].SIGN_VERIFY.SigningAlgorithms
     if (!supported.includes(algorithm)) throw new ApiError('InvalidKeyUsageException', 400, `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`)
     const isDigest = messageType === 'DIGEST'
     if (isDigest && message.length !== digestLength(algorithm)) throw validation(`Digest is invalid length for algorithm ${algorithm}.`)
-    return { key, algorithm, message, isDigest, ...store().keyPair({ ...key, privateKeyPem: key.privateKeyPem }) }
+    return { key, algorithm, message, isDigest, ...pair }
   }
 
   function handle(operation: string, request: EmulatorRequest): Reply | Promise<Reply> {
@@ -334,13 +337,12 @@ export function createKmsService(state: EmulatorState, options: KmsOptions, clos
       if (aliasName !== undefined) checkAliasName(aliasName, region)
       const key = createKey({ keySpec: input.keySpec, keyUsage, description: input.description ?? '', region })
       if (aliasName !== undefined) createAlias(aliasName, key, region)
+      const publicKey = store().keyPair(key)?.publicKey
       return {
         keyId: key.keyId,
         arn: key.arn,
         ...(aliasName !== undefined && { alias: aliasName }),
-        ...(key.privateKeyPem !== undefined && {
-          publicKeyPem: store().keyPair({ ...key, privateKeyPem: key.privateKeyPem }).publicKey.export({ format: 'pem', type: 'spki' }).toString(),
-        }),
+        ...(publicKey !== undefined && { publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString() }),
       }
     },
     /** Every key, for the control endpoint. */
