@@ -4,6 +4,8 @@
 import { describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createPublicKey, verify } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { CloudFrontEmulator } from '../../src/dev/emulator/index.js'
 import { fromCloudFrontBase64 } from '../../src/signing/policy.js'
@@ -25,6 +27,8 @@ interface KmsAppOptions {
   kmsKeyId?: string
   now?: () => number
   failureThreshold?: number
+  activeKeyId?: string
+  distributions?: Record<string, unknown>
 }
 
 async function startKms(t: TestContext, options: KmsAppOptions = {}) {
@@ -32,7 +36,8 @@ async function startKms(t: TestContext, options: KmsAppOptions = {}) {
   const created = emulator.createKmsKey({ keySpec: options.keySpec ?? 'RSA_2048', keyUsage: options.keyUsage, alias: 'cf-signer' })
   const configInput = {
     aws: { accounts: { main: { region: 'us-east-1', endpoint } } },
-    keys: { kms: [{ keyId: KMS_KEY_ID, kmsKeyId: options.kmsKeyId ?? 'alias/cf-signer', account: 'main' }], activeKeyId: KMS_KEY_ID },
+    keys: { kms: [{ keyId: KMS_KEY_ID, kmsKeyId: options.kmsKeyId ?? 'alias/cf-signer', account: 'main' }], activeKeyId: options.activeKeyId ?? KMS_KEY_ID },
+    ...(options.distributions && { distributions: options.distributions }),
   }
   return { emulator, endpoint, created, configInput }
 }
@@ -254,6 +259,31 @@ describe('keys in KMS: one Sign for concurrent identical requests', () => {
     emulator.configureKms({ kmsSignLatencyMs: 0 })
     await post(app, '/v1/signed-urls', { distribution: 'demo', path: '/videos/popular.mp4' })
     assert.equal(emulator.kmsSignCount(), 2, 'nothing is kept once the signing settled (granularity 1 s: no cache)')
+  })
+})
+
+describe('keys in KMS: rotation and the signature cache', () => {
+  it('rotates from a file key to the KMS key and back with the active file, as between file keys', async (t) => {
+    const { app } = await kmsApp(t, { activeKeyId: RSA_KEY_ID })
+    const keyIdOfNext = async () => (await post(app, '/v1/signed-urls', { distribution: 'demo', path: '/videos/intro.mp4' })).json().keyId
+    assert.equal(await keyIdOfNext(), RSA_KEY_ID)
+    writeFileSync(join(app.config.keys.dir!, 'active'), KMS_KEY_ID)
+    app.keyStore.check()
+    assert.equal(await keyIdOfNext(), KMS_KEY_ID)
+    assert.equal(app.keyStore.status().lastReloadError, null)
+    writeFileSync(join(app.config.keys.dir!, 'active'), RSA_KEY_ID)
+    app.keyStore.check()
+    assert.equal(await keyIdOfNext(), RSA_KEY_ID)
+    assert.equal(app.keyStore.status().loaded, 4, 'three file keys and the KMS key')
+  })
+
+  it('serves a repeated policy from the signature cache without another Sign', async (t) => {
+    const distributions = { demo: { domain: 'd111111abcdef8.cloudfront.net', expiryGranularitySeconds: 60 } }
+    const { app, emulator } = await kmsApp(t, { distributions })
+    const first = await post(app, '/v1/signed-urls', { distribution: 'demo', path: '/videos/intro.mp4' })
+    const second = await post(app, '/v1/signed-urls', { distribution: 'demo', path: '/videos/intro.mp4' })
+    assert.equal(second.json().url, first.json().url)
+    assert.equal(emulator.kmsSignCount(), 1)
   })
 })
 
