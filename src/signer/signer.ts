@@ -58,7 +58,7 @@ function createBackend(options: SignerOptions): { sign: SignatureBackend; close:
 export interface SignerDependencies {
   metrics: Metrics
   distributions: Config['distributions']
-  /** Signs for keys.kms keys; absent when none is configured. */
+  /** The KMS adapter keys.kms keys sign through (the app always has one; a bare signer needs none). */
   kms?: Pick<Kms, 'sign' | 'describeKey'>
   /** The clock in epoch milliseconds (cache entries live until their policy expires). */
   now: () => number
