@@ -12,22 +12,17 @@ import {
   CreateKeyCommand,
   DescribeKeyCommand,
   GetPublicKeyCommand,
-  KMSClient,
+  type KMSClient,
   ListAliasesCommand,
   SignCommand,
   VerifyCommand,
-  type KMSClientConfig,
   type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms'
 import { EMULATOR_CREDENTIALS } from '../../src/dev/defaults.js'
 import { createCloudFrontEmulator } from '../../src/dev/emulator/index.js'
-import { startEmulatorProcess } from '../support/emulator.js'
+import { createKmsClient, startEmulatorProcess } from '../support/emulator.js'
 import { needs } from '../support/tools.js'
 import { rejectsWith, startEmulatorCli, uniqueReference, useEmulator } from './helpers.js'
-
-function createKmsClient(endpoint: string, options: Partial<KMSClientConfig> = {}): KMSClient {
-  return new KMSClient({ endpoint, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS, maxAttempts: 1, ...options })
-}
 
 async function publicKeyOf(kms: KMSClient, KeyId: string): Promise<KeyObject> {
   const { PublicKey } = await kms.send(new GetPublicKeyCommand({ KeyId }))
@@ -297,6 +292,21 @@ describe('KMS options, faults and counters', () => {
     await signing
     assert.ok(performance.now() - started >= latencyMs, 'the Sign waited at least the latency')
     emulator.configureKms({ kmsSignLatencyMs: 0 })
+  })
+
+  it('changes the latency and throttling over the control endpoint', async () => {
+    const { emulator, endpoint } = context
+    const post = (body: unknown) => fetch(`${endpoint}/__emulator/kms/options`, { method: 'POST', body: JSON.stringify(body) })
+    const changed = await post({ kmsThrottleSignEvery: 1 })
+    assert.equal(changed.status, 200)
+    assert.deepEqual(await changed.json(), { kmsSignLatencyMs: 0, kmsThrottleSignEvery: 1 })
+    const { keyId } = emulator.createKmsKey({ keySpec: 'ECC_NIST_P256' })
+    await rejectsWith(sign(keyId), 'ThrottlingException', 400)
+    assert.equal((await post({ kmsThrottleSignEvery: 0 })).status, 200)
+    assert.equal((await sign(keyId)).$metadata.httpStatusCode, 200)
+    const refused = await post({ kmsSignLatencyMs: '50' })
+    assert.equal(refused.status, 400)
+    assert.match(((await refused.json()) as { error: string }).error, /kmsSignLatencyMs/)
   })
 
   it('injects faults into KMS operations by name, answered in the JSON shape', async () => {

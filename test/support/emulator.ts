@@ -3,6 +3,7 @@
 import { after, before, type TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { CloudFrontClient, type CloudFrontClientConfig } from '@aws-sdk/client-cloudfront'
+import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms'
 import { S3Client } from '@aws-sdk/client-s3'
 import { EMULATOR_CREDENTIALS } from '../../src/dev/defaults.js'
 import { createCloudFrontEmulator, type CloudFrontEmulator, type CloudFrontEmulatorOptions } from '../../src/dev/emulator/index.js'
@@ -37,6 +38,11 @@ export function createCloudFrontClient(endpoint: string, options: Partial<CloudF
 
 export function createS3Client(endpoint: string): S3Client {
   return new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 })
+}
+
+/** The SDK's KMS client straight at the emulator (its KMS shares the port), with no retries unless told. */
+export function createKmsClient(endpoint: string, options: Partial<KMSClientConfig> = {}): KMSClient {
+  return new KMSClient({ endpoint, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS, maxAttempts: 1, ...options })
 }
 
 export interface EmulatorContext extends RunningEmulator {

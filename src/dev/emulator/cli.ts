@@ -45,7 +45,8 @@ function helpText(): string {
     '',
     'Control endpoints for tests and scripts: POST /__emulator/reset, POST /__emulator/advance-clock?seconds=N,',
     'POST /__emulator/fault, DELETE /__emulator/fault, GET /__emulator/health, GET /__emulator/kms (keys and the Sign count),',
-    'POST /__emulator/kms/keys {"keySpec": "RSA_2048"|"ECC_NIST_P256", "alias": "alias/name"}.',
+    'POST /__emulator/kms/keys {"keySpec": "RSA_2048"|"ECC_NIST_P256", "alias": "alias/name"},',
+    'POST /__emulator/kms/options {"kmsSignLatencyMs": 50, "kmsThrottleSignEvery": 0}.',
   ].join('\n')
 }
 

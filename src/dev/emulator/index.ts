@@ -180,6 +180,14 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
     return created
   }
 
+  /** Changes the Sign latency or throttling while the emulator runs. */
+  function configureKms(changes: Pick<CloudFrontEmulatorOptions, 'kmsSignLatencyMs' | 'kmsThrottleSignEvery'>): void {
+    kms.configure({
+      ...(changes.kmsSignLatencyMs !== undefined && { signLatencyMs: changes.kmsSignLatencyMs }),
+      ...(changes.kmsThrottleSignEvery !== undefined && { throttleSignEvery: changes.kmsThrottleSignEvery }),
+    })
+  }
+
   function advanceClock(seconds: number): void {
     if (!Number.isFinite(seconds) || seconds < 0) throw new TypeError('seconds must be a non-negative number')
     state.advanceClock(seconds)
@@ -221,6 +229,9 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
           return json(200, { signCount: kms.signCount(), keys: kms.listKeys() })
         case 'POST /kms/keys':
           return json(201, createKmsKey(JSON.parse(body.toString('utf8') || '{}') as CreateKmsKeyInput))
+        case 'POST /kms/options':
+          configureKms(JSON.parse(body.toString('utf8') || '{}') as Pick<CloudFrontEmulatorOptions, 'kmsSignLatencyMs' | 'kmsThrottleSignEvery'>)
+          return json(200, { kmsSignLatencyMs: kmsOptions.signLatencyMs, kmsThrottleSignEvery: kmsOptions.throttleSignEvery })
         default:
           return json(404, { error: `unknown control endpoint ${action}` })
       }
@@ -261,12 +272,7 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
     /** KMS Sign calls answered since the start or the last reset, throttled ones included (injected faults not). */
     kmsSignCount: (): number => kms.signCount(),
     /** Changes the Sign latency or throttling while the emulator runs. */
-    configureKms(changes: { kmsSignLatencyMs?: number; kmsThrottleSignEvery?: number }): void {
-      kms.configure({
-        ...(changes.kmsSignLatencyMs !== undefined && { signLatencyMs: changes.kmsSignLatencyMs }),
-        ...(changes.kmsThrottleSignEvery !== undefined && { throttleSignEvery: changes.kmsThrottleSignEvery }),
-      })
-    },
+    configureKms,
     /** The stored bucket policy, parsed; undefined when the bucket has none. */
     getBucketPolicy(bucket: string): unknown {
       const policy = state.buckets.get(bucket)?.policy
