@@ -8,6 +8,9 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { CloudFrontEmulator } from '../../src/dev/emulator/index.js'
+import { Value } from '@sinclair/typebox/value'
+import { createKms } from '../../src/aws/kms.js'
+import { AwsSchema, type AwsConfig } from '../../src/config/schema.js'
 import { fromCloudFrontBase64 } from '../../src/signing/policy.js'
 import { inspectSignedRequest } from '../../src/signing/inspect.js'
 import { build, TEST_NOW_MS } from '../support/build.js'
@@ -234,6 +237,19 @@ describe('keys in KMS: throttling, the circuit, readiness', () => {
     assert.equal(probe.statusCode, 200, probe.body)
     assert.equal(await metricValue(app, 'cf_signer_kms_circuit_open{account="main"}'), 0)
     assert.equal(emulator.kmsSignCount(), 1)
+  })
+
+  it('a Sign slower than the request timeout is a retryable KMS_UNAVAILABLE (timeout), counted as a timeout', async (t) => {
+    const { emulator, endpoint, created } = await startKms(t)
+    emulator.configureKms({ kmsSignLatencyMs: 1000 })
+    const outcomes: string[] = []
+    const kms = createKms(Value.Default(AwsSchema, { accounts: { main: { region: 'us-east-1', endpoint } } }) as AwsConfig, { requestTimeoutMs: 100, recordCall: (operation, outcome) => outcomes.push(`${operation} ${outcome}`) })
+    t.after(() => kms.close())
+    await assert.rejects(kms.sign('main', created.arn, Buffer.from('{}'), 'RSASSA_PKCS1_V1_5_SHA_256'), (err: { code: string; reason: string; retryable: boolean }) => {
+      assert.deepEqual([err.code, err.reason, err.retryable], ['KMS_UNAVAILABLE', 'timeout', true])
+      return true
+    })
+    assert.deepEqual(outcomes, ['Sign timeout'])
   })
 
   it('/readyz is 200 while the active key\'s KMS answers and 503 while it is down', async (t) => {
