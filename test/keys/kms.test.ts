@@ -239,6 +239,16 @@ describe('keys in KMS: throttling, the circuit, readiness', () => {
     assert.equal(emulator.kmsSignCount(), 1)
   })
 
+  it('a refused Sign (access denied) is not retried: 502 KMS_REQUEST_FAILED with a generic message', async (t) => {
+    const { app, emulator } = await kmsApp(t)
+    emulator.injectFault({ operation: 'Sign', code: 'AccessDeniedException', status: 400, message: 'User: arn:aws:sts::111122223333:assumed-role/x is not authorized' })
+    const refused = await post(app, '/v1/signed-urls', { distribution: 'demo', path: '/videos/a.mp4' })
+    assert.equal(refused.statusCode, 502)
+    assert.equal(refused.json().code, 'KMS_REQUEST_FAILED')
+    assert.doesNotMatch(refused.body, /assumed-role/, 'KMS\'s message stays in the log')
+    assert.equal(await metricValue(app, 'cf_signer_kms_calls_total{operation="Sign",outcome="refused"}'), 1)
+  })
+
   it('a Sign slower than the request timeout is a retryable KMS_UNAVAILABLE (timeout), counted as a timeout', async (t) => {
     const { emulator, endpoint, created } = await startKms(t)
     emulator.configureKms({ kmsSignLatencyMs: 1000 })
