@@ -31,7 +31,7 @@ export interface CloudFrontEmulatorOptions {
 }
 
 export interface FaultSpec {
-  /** SDK-style operation name: `CreateDistribution`, `UpdateDistribution`, `PutBucketPolicy`, or `*` for any. */
+  /** SDK-style operation name: `CreateDistribution`, `UpdateDistribution`, `PutBucketPolicy`, KMS `Sign`, or `*` for any. */
   operation: string
   /** Error code to answer with, e.g. `Throttling` or `ServiceUnavailable`; without it the call only waits `delayMs`. */
   code?: string
