@@ -1,0 +1,284 @@
+// The edge token: `v1.<base64url JSON payload>.<base64url HMAC-SHA256 over "v1.<payload>">`, read at the edge by the
+// viewer-request function (function-source.ts). This file is the reference: it makes tokens and verifies them the
+// way the function does, with the same deny reasons. No clock: `now` is a parameter (epoch seconds).
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { CodedError } from '../signing/errors.js'
+
+export const EDGE_TOKEN_VERSION = 'v1'
+/** The query parameter that carries the token inside a signed URL or query. */
+export const EDGE_TOKEN_PARAMETER = 'cf-edge'
+/** The cookie that carries the token beside the CloudFront-* cookies of a cookie grant. */
+export const EDGE_TOKEN_COOKIE = 'CloudFront-Edge'
+/** The response header a denial's reason travels in. */
+export const EDGE_DENY_HEADER = 'x-edge-deny'
+/** KeyValueStore key prefixes the function reads: HMAC key secrets, revoked grants, revoked subjects. */
+export const EDGE_KVS_KEY_PREFIX = 'hmac:'
+export const EDGE_KVS_REVOKED_GRANT_PREFIX = 'revoked:g:'
+export const EDGE_KVS_REVOKED_SUB_PREFIX = 'revoked:s:'
+
+export const MAX_EDGE_TOKEN_LENGTH = 2048
+export const MAX_REFERRER_PATTERNS = 10
+export const MAX_COUNTRIES = 50
+export const MAX_IP_RANGES = 10
+/** Characters of the base64url SHA-256 of `sub` a token carries (128 bits). */
+export const SUB_HASH_LENGTH = 22
+export const MIN_SECRET_LENGTH = 32
+const MAX_SECRET_LENGTH = 256
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/
+const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,16}$/
+const SECRET_PATTERN = /^[A-Za-z0-9_-]+$/
+const SUB_HASH_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${SUB_HASH_LENGTH}}$`)
+// A host, or `*.` and a host: the function matches the referrer's host exactly or by suffix.
+const REFERRER_PATTERN = /^(\*\.)?(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/
+const COUNTRY_PATTERN = /^[A-Z]{2}$/
+
+/** Why a token is refused; the function answers 403 with the same word in `x-edge-deny`. */
+export const EDGE_DENY_REASONS = [
+  'missing',
+  'malformed',
+  'version',
+  'key',
+  'signature',
+  'expired',
+  'revoked-grant',
+  'revoked-sub',
+  'referrer',
+  'country',
+  'ip',
+] as const
+export type EdgeDenyReason = (typeof EDGE_DENY_REASONS)[number]
+
+export type EdgeTokenErrorCode = 'EDGE_TOKEN_INVALID_PAYLOAD' | 'EDGE_TOKEN_INVALID_KEY' | 'EDGE_TOKEN_TOO_LONG'
+
+/** The viewer rules a token may carry; each is optional and an absent rule allows everything. */
+export interface EdgeViewerRules {
+  /** Host patterns the Referer must match (`example.com`, `*.example.com`). */
+  referrers?: readonly string[]
+  /** With `referrers`: a request without a Referer is allowed too. */
+  allowEmptyReferrer?: boolean
+  /** ISO 3166-1 alpha-2 codes compared with CloudFront-Viewer-Country. */
+  countries?: { mode: 'allow' | 'deny'; codes: readonly string[] }
+  /** IPv4 or IPv6 CIDRs the viewer's address must fall in. */
+  ipRanges?: readonly string[]
+}
+
+export interface EdgeTokenInput extends EdgeViewerRules {
+  grantId: string
+  /** The caller's `sub`; only its truncated hash goes in the token. */
+  sub: string
+  /** Epoch seconds. */
+  expires: number
+}
+
+export interface EdgeKey {
+  /** Names the secret in the KeyValueStore (`hmac:<id>`). */
+  id: string
+  /** base64url characters, used as the HMAC key's UTF-8 bytes, as the function does. */
+  secret: string
+}
+
+/** The payload as it travels: short names keep URLs short. */
+export interface EdgeTokenPayload {
+  k: string
+  g: string
+  s: string
+  e: number
+  r?: string[]
+  re?: 1
+  c?: string[]
+  cm?: 'a' | 'd'
+  ip?: string[]
+}
+
+export interface EdgeViewer {
+  /** The Referer header, absent when the request had none. */
+  referer?: string
+  /** CloudFront-Viewer-Country. */
+  country?: string
+  /** The viewer's address (`event.viewer.ip`). */
+  ip: string
+}
+
+export type EdgeVerdict = { allowed: true; payload: EdgeTokenPayload } | { allowed: false; reason: EdgeDenyReason }
+
+export interface EdgeRevocations {
+  isGrantRevoked(grantId: string): boolean
+  isSubjectRevoked(subHash: string): boolean
+}
+
+function invalid(message: string): CodedError<EdgeTokenErrorCode> {
+  return new CodedError('EDGE_TOKEN_INVALID_PAYLOAD', message)
+}
+
+/** The `s` field: the first 22 base64url characters of SHA-256(sub); revocations by subject are keyed by it. */
+export function hashSubject(sub: string): string {
+  return createHash('sha256').update(sub, 'utf8').digest('base64url').slice(0, SUB_HASH_LENGTH)
+}
+
+export function checkEdgeKey(key: EdgeKey): void {
+  if (!KEY_ID_PATTERN.test(key.id)) throw new CodedError('EDGE_TOKEN_INVALID_KEY', 'an edge key id is 1 to 16 characters of A-Z a-z 0-9 _ -')
+  if (key.secret.length < MIN_SECRET_LENGTH || key.secret.length > MAX_SECRET_LENGTH || !SECRET_PATTERN.test(key.secret)) {
+    throw new CodedError('EDGE_TOKEN_INVALID_KEY', `an edge key secret is ${MIN_SECRET_LENGTH} to ${MAX_SECRET_LENGTH} base64url characters`)
+  }
+}
+
+function checkList(name: string, values: readonly string[] | undefined, max: number, valid: (value: string) => boolean): void {
+  if (values === undefined) return
+  if (values.length === 0 || values.length > max) throw invalid(`${name} has 1 to ${max} entries`)
+  const bad = values.find((value) => !valid(value))
+  if (bad !== undefined) throw invalid(`${name} has an invalid entry: ${JSON.stringify(bad.slice(0, 64))}`)
+}
+
+export function isCidr(value: string): boolean {
+  const slash = value.indexOf('/')
+  if (slash < 0) return false
+  const bits = value.slice(slash + 1)
+  if (!/^\d{1,3}$/.test(bits)) return false
+  const address = parseAddress(value.slice(0, slash))
+  return address !== undefined && Number(bits) <= address.length * 8
+}
+
+/** Builds the payload from the caller-facing input, refusing anything the function could not read. */
+export function buildEdgePayload(input: EdgeTokenInput, keyId: string): EdgeTokenPayload {
+  if (!ID_PATTERN.test(input.grantId)) throw invalid('grantId is 1 to 32 characters of A-Z a-z 0-9 _ -')
+  if (input.sub === '') throw invalid('sub is empty')
+  if (!Number.isSafeInteger(input.expires) || input.expires <= 0) throw invalid('expires is positive epoch seconds')
+  checkList('referrers', input.referrers, MAX_REFERRER_PATTERNS, (value) => REFERRER_PATTERN.test(value))
+  checkList('countries', input.countries?.codes, MAX_COUNTRIES, (value) => COUNTRY_PATTERN.test(value))
+  checkList('ipRanges', input.ipRanges, MAX_IP_RANGES, isCidr)
+  if (input.allowEmptyReferrer === true && input.referrers === undefined) throw invalid('allowEmptyReferrer needs referrers')
+  return {
+    k: keyId,
+    g: input.grantId,
+    s: hashSubject(input.sub),
+    e: input.expires,
+    ...(input.referrers !== undefined && { r: [...input.referrers] }),
+    ...(input.allowEmptyReferrer === true && { re: 1 as const }),
+    ...(input.countries !== undefined && { c: [...input.countries.codes], cm: input.countries.mode === 'allow' ? ('a' as const) : ('d' as const) }),
+    ...(input.ipRanges !== undefined && { ip: [...input.ipRanges] }),
+  }
+}
+
+function sign(body: string, secret: string): string {
+  return createHmac('sha256', Buffer.from(secret, 'utf8')).update(body, 'utf8').digest('base64url')
+}
+
+export function createEdgeToken(input: EdgeTokenInput, key: EdgeKey): string {
+  checkEdgeKey(key)
+  const payload = buildEdgePayload(input, key.id)
+  const body = `${EDGE_TOKEN_VERSION}.${Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url')}`
+  const token = `${body}.${sign(body, key.secret)}`
+  if (token.length > MAX_EDGE_TOKEN_LENGTH) {
+    throw new CodedError('EDGE_TOKEN_TOO_LONG', `the edge token is ${token.length} characters, over ${MAX_EDGE_TOKEN_LENGTH}: fewer rules`)
+  }
+  return token
+}
+
+function isPayload(value: unknown): value is EdgeTokenPayload {
+  if (typeof value !== 'object' || value === null) return false
+  const payload = value as Record<string, unknown>
+  const strings = (field: unknown) => field === undefined || (Array.isArray(field) && field.every((item) => typeof item === 'string'))
+  return (
+    typeof payload.k === 'string' &&
+    typeof payload.g === 'string' &&
+    typeof payload.s === 'string' &&
+    SUB_HASH_PATTERN.test(payload.s) &&
+    typeof payload.e === 'number' &&
+    strings(payload.r) &&
+    strings(payload.c) &&
+    strings(payload.ip) &&
+    (payload.cm === undefined || payload.cm === 'a' || payload.cm === 'd')
+  )
+}
+
+/**
+ * Reads a token the way the function does: shape, version, key, signature, expiry, revocations, then the viewer
+ * rules. `keys` are the secrets by id (two during a rotation).
+ */
+export function verifyEdgeToken(
+  token: string | undefined,
+  keys: ReadonlyMap<string, string>,
+  viewer: EdgeViewer,
+  now: number,
+  revocations: EdgeRevocations = { isGrantRevoked: () => false, isSubjectRevoked: () => false },
+): EdgeVerdict {
+  const deny = (reason: EdgeDenyReason): EdgeVerdict => ({ allowed: false, reason })
+  if (token === undefined || token === '') return deny('missing')
+  const parts = token.split('.')
+  if (token.length > MAX_EDGE_TOKEN_LENGTH || parts.length !== 3) return deny('malformed')
+  const [version = '', encoded = '', signature = ''] = parts
+  if (version !== EDGE_TOKEN_VERSION) return deny('version')
+  let payload: unknown
+  try {
+    payload = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'))
+  } catch {
+    return deny('malformed')
+  }
+  if (!isPayload(payload)) return deny('malformed')
+  const secret = keys.get(payload.k)
+  if (secret === undefined) return deny('key')
+  const expected = Buffer.from(sign(`${version}.${encoded}`, secret))
+  const given = Buffer.from(signature)
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return deny('signature')
+  if (payload.e <= now) return deny('expired')
+  if (revocations.isGrantRevoked(payload.g)) return deny('revoked-grant')
+  if (revocations.isSubjectRevoked(payload.s)) return deny('revoked-sub')
+  if (payload.r !== undefined && !referrerAllowed(payload.r, payload.re === 1, viewer.referer)) return deny('referrer')
+  if (payload.c !== undefined) {
+    const listed = viewer.country !== undefined && payload.c.includes(viewer.country.toUpperCase())
+    if (payload.cm === 'd' ? listed : !listed) return deny('country')
+  }
+  if (payload.ip !== undefined && !payload.ip.some((range) => inRange(viewer.ip, range))) return deny('ip')
+  return { allowed: true, payload }
+}
+
+function referrerAllowed(patterns: readonly string[], allowEmpty: boolean, referer: string | undefined): boolean {
+  if (referer === undefined || referer === '') return allowEmpty
+  const match = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^:/?#]+)/i.exec(referer)
+  if (match === null) return false
+  const host = (match[1] ?? '').toLowerCase()
+  return patterns.some((pattern) => (pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) : host === pattern))
+}
+
+/** Bytes of an IPv4 or IPv6 address (IPv4-mapped IPv6 stays 16 bytes), undefined when it is neither. */
+export function parseAddress(text: string): number[] | undefined {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
+    const bytes = text.split('.').map(Number)
+    return bytes.every((byte) => byte <= 255) ? bytes : undefined
+  }
+  if (!/^[0-9a-fA-F:.]{2,45}$/.test(text)) return undefined
+  let groups = text
+  let tail: number[] = []
+  if (text.includes('.')) {
+    const lastColon = text.lastIndexOf(':')
+    const v4 = parseAddress(text.slice(lastColon + 1))
+    if (v4 === undefined || v4.length !== 4) return undefined
+    tail = [((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0)]
+    const prefix = text.slice(0, lastColon + 1)
+    groups = prefix.endsWith('::') ? prefix : prefix.slice(0, -1)
+  }
+  const halves = groups.split('::')
+  if (halves.length > 2) return undefined
+  const parse = (half: string) => (half === '' ? [] : half.split(':'))
+  const head = parse(halves[0] ?? '')
+  const rest = halves.length === 2 ? parse(halves[1] ?? '') : []
+  if ([...head, ...rest].some((group) => !/^[0-9a-fA-F]{1,4}$/.test(group))) return undefined
+  const fill = 8 - tail.length - head.length - rest.length
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined
+  const words = [...head.map((g) => parseInt(g, 16)), ...new Array<number>(fill).fill(0), ...rest.map((g) => parseInt(g, 16)), ...tail]
+  return words.flatMap((word) => [word >> 8, word & 255])
+}
+
+export function inRange(ip: string, cidr: string): boolean {
+  const slash = cidr.indexOf('/')
+  const network = parseAddress(cidr.slice(0, slash))
+  const address = parseAddress(ip)
+  if (network === undefined || address === undefined || network.length !== address.length) return false
+  let bits = Number(cidr.slice(slash + 1))
+  for (let index = 0; bits > 0; index += 1, bits -= 8) {
+    const mask = bits >= 8 ? 255 : (255 << (8 - bits)) & 255
+    if (((network[index] ?? 0) & mask) !== ((address[index] ?? 0) & mask)) return false
+  }
+  return true
+}

@@ -1,0 +1,136 @@
+// The viewer-request function's source, run in a vm with CloudFront's event shape and an in-memory KeyValueStore
+// behind the `cloudfront` module: the runtime's boundary, the same one the emulator's TestFunction uses.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { runFunction } from '../../src/dev/emulator/function-runtime.js'
+import { EDGE_FUNCTION_SOURCE, MAX_FUNCTION_CODE_BYTES } from '../../src/edge/function-source.js'
+import { createEdgeToken, hashSubject, type EdgeTokenInput } from '../../src/edge/token.js'
+
+const KEY = { id: 'k1', secret: 'k1-secret-0123456789abcdefghijklmnopqrstu' }
+const NEXT_KEY = { id: 'k2', secret: 'k2-secret-0123456789abcdefghijklmnopqrstu' }
+const FAR = Math.floor(Date.now() / 1000) + 3600
+
+function grant(overrides: Partial<EdgeTokenInput> = {}): EdgeTokenInput {
+  return { grantId: 'g-abc123', sub: 'user-42', expires: FAR, ...overrides }
+}
+
+interface Viewer {
+  token?: string
+  cookie?: string
+  ip?: string
+  headers?: Record<string, string>
+}
+
+function event({ token, cookie, ip = '2001:db8::7', headers = {} }: Viewer) {
+  return {
+    version: '1.0',
+    context: { eventType: 'viewer-request', distributionId: 'EDFDVBD6EXAMPLE' },
+    viewer: { ip },
+    request: {
+      method: 'GET',
+      uri: '/media/a.mp4',
+      querystring: token === undefined ? {} : { 'cf-edge': { value: token } },
+      headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), { value }])),
+      cookies: cookie === undefined ? {} : { 'CloudFront-Edge': { value: cookie } },
+    },
+  }
+}
+
+function storeWith(entries: Record<string, string> = {}): Map<string, string> {
+  return new Map(Object.entries({ [`hmac:${KEY.id}`]: KEY.secret, ...entries }))
+}
+
+/** The deny reason, or 'pass' when the function hands the request on. */
+function outcome(viewer: Viewer, store = storeWith()): string {
+  const run = runFunction(EDGE_FUNCTION_SOURCE, event(viewer), (key) => store.get(key))
+  assert.equal(run.error, undefined, `the function failed: ${run.error}`)
+  const output = run.output as { statusCode?: number; headers: Record<string, { value: string }>; uri?: string }
+  if (output.statusCode === undefined) {
+    assert.equal(output.uri, '/media/a.mp4', 'a passed request is handed on unchanged')
+    return 'pass'
+  }
+  assert.equal(output.statusCode, 403, 'a denial is a 403')
+  return output.headers['x-edge-deny']?.value ?? 'no reason header'
+}
+
+describe('edge function source', () => {
+  it('fits CloudFront\'s 10 KB limit', () => {
+    const bytes = Buffer.byteLength(EDGE_FUNCTION_SOURCE)
+    assert.ok(bytes < MAX_FUNCTION_CODE_BYTES, `the source is ${bytes} bytes`)
+  })
+
+  it('passes a valid token from the query string or the cookie', () => {
+    const token = createEdgeToken(grant(), KEY)
+    assert.equal(outcome({ token }), 'pass')
+    assert.equal(outcome({ cookie: token }), 'pass')
+  })
+
+  it('answers 403 missing without a token', () => {
+    assert.equal(outcome({}), 'missing')
+  })
+
+  it('answers 403 for a tampered, malformed, wrong-version, expired or unknown-key token', () => {
+    const token = createEdgeToken(grant(), KEY)
+    const [version, payload, mac] = token.split('.')
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()), g: 'other' })).toString('base64url')
+    assert.equal(outcome({ token: `${version}.${forged}.${mac}` }), 'signature')
+    assert.equal(outcome({ token: `${token.slice(0, -2)}AA` }), 'signature')
+    assert.equal(outcome({ token: 'v1.e30' }), 'malformed')
+    assert.equal(outcome({ token: `v1.${Buffer.from('not json').toString('base64url')}.x` }), 'malformed')
+    assert.equal(outcome({ token: `v2.${payload}.${mac}` }), 'version')
+    assert.equal(outcome({ token: createEdgeToken(grant({ expires: Math.floor(Date.now() / 1000) - 1 }), KEY) }), 'expired')
+    assert.equal(outcome({ token: createEdgeToken(grant(), NEXT_KEY) }), 'key')
+  })
+
+  it('accepts both keys during a rotation and refuses the retired one after', () => {
+    const both = storeWith({ [`hmac:${NEXT_KEY.id}`]: NEXT_KEY.secret })
+    assert.equal(outcome({ token: createEdgeToken(grant(), KEY) }, both), 'pass')
+    assert.equal(outcome({ token: createEdgeToken(grant(), NEXT_KEY) }, both), 'pass')
+    const after = new Map([[`hmac:${NEXT_KEY.id}`, NEXT_KEY.secret]])
+    assert.equal(outcome({ token: createEdgeToken(grant(), KEY) }, after), 'key')
+  })
+
+  it('answers 403 for a revoked grant or a revoked subject, and reads the store live', () => {
+    const token = createEdgeToken(grant(), KEY)
+    const store = storeWith()
+    assert.equal(outcome({ token }, store), 'pass')
+    store.set('revoked:g:g-abc123', '1')
+    assert.equal(outcome({ token }, store), 'revoked-grant')
+    store.delete('revoked:g:g-abc123')
+    store.set(`revoked:s:${hashSubject('user-42')}`, '1')
+    assert.equal(outcome({ token }, store), 'revoked-sub')
+    assert.equal(outcome({ token: createEdgeToken(grant({ sub: 'someone-else' }), KEY) }, store), 'pass')
+  })
+
+  it('checks the Referer host against exact and wildcard patterns, with or without an empty referrer', () => {
+    const strict = createEdgeToken(grant({ referrers: ['example.com', '*.cdn.example.org'] }), KEY)
+    const lenient = createEdgeToken(grant({ referrers: ['example.com'], allowEmptyReferrer: true }), KEY)
+    assert.equal(outcome({ token: strict, headers: { Referer: 'https://example.com/page' } }), 'pass')
+    assert.equal(outcome({ token: strict, headers: { Referer: 'https://a.cdn.example.org:8443/x' } }), 'pass')
+    assert.equal(outcome({ token: strict, headers: { Referer: 'https://cdn.example.org/' } }), 'referrer')
+    assert.equal(outcome({ token: strict, headers: { Referer: 'https://evil-example.com/' } }), 'referrer')
+    assert.equal(outcome({ token: strict, headers: { Referer: 'https://example.com.evil.net/' } }), 'referrer')
+    assert.equal(outcome({ token: strict }), 'referrer')
+    assert.equal(outcome({ token: lenient }), 'pass')
+    assert.equal(outcome({ token: lenient, headers: { Referer: 'https://other.net/' } }), 'referrer')
+  })
+
+  it('allows or denies by CloudFront-Viewer-Country', () => {
+    const allow = createEdgeToken(grant({ countries: { mode: 'allow', codes: ['FR', 'DE'] } }), KEY)
+    const deny = createEdgeToken(grant({ countries: { mode: 'deny', codes: ['US'] } }), KEY)
+    assert.equal(outcome({ token: allow, headers: { 'CloudFront-Viewer-Country': 'DE' } }), 'pass')
+    assert.equal(outcome({ token: allow, headers: { 'CloudFront-Viewer-Country': 'US' } }), 'country')
+    assert.equal(outcome({ token: allow }), 'country')
+    assert.equal(outcome({ token: deny, headers: { 'CloudFront-Viewer-Country': 'US' } }), 'country')
+    assert.equal(outcome({ token: deny, headers: { 'CloudFront-Viewer-Country': 'FR' } }), 'pass')
+  })
+
+  it('matches the viewer address against IPv6 and IPv4 ranges', () => {
+    const token = createEdgeToken(grant({ ipRanges: ['2001:db8:aa::/48', '203.0.113.0/24'] }), KEY)
+    assert.equal(outcome({ token, ip: '2001:db8:aa:1::9' }), 'pass')
+    assert.equal(outcome({ token, ip: '2001:db8:ab::9' }), 'ip')
+    assert.equal(outcome({ token, ip: '203.0.113.200' }), 'pass')
+    assert.equal(outcome({ token, ip: '203.0.114.1' }), 'ip')
+    assert.equal(outcome({ token, ip: '::ffff:203.0.113.5' }), 'ip', 'an IPv4-mapped address is not an IPv4 range member')
+  })
+})
