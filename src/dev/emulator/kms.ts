@@ -6,7 +6,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, typ
 import type { IncomingHttpHeaders } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ApiError } from './errors.js'
-import { digestLength, isSigningAlgorithm, signWithKey, SIGNING_ALGORITHMS, verifyWithKey, type SigningAlgorithm } from './kms-crypto.js'
+import { digestLength, isSigningAlgorithm, signsDigest, signWithKey, SIGNING_ALGORITHMS, verifyWithKey, type SigningAlgorithm } from './kms-crypto.js'
 import type { EmulatorRequest, Reply, Service } from './routing.js'
 import type { EmulatorState } from './state.js'
 
@@ -281,6 +281,9 @@ export function createKmsService(state: EmulatorState, options: KmsOptions, clos
     if (!supported.includes(algorithm)) throw new ApiError('InvalidKeyUsageException', 400, `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`)
     const isDigest = messageType === 'DIGEST'
     if (isDigest && message.length !== digestLength(algorithm)) throw validation(`Digest is invalid length for algorithm ${algorithm}.`)
+    if (isDigest && !signsDigest(algorithm)) {
+      throw new ApiError('UnsupportedOperationException', 400, `The emulator signs a DIGEST with RSASSA_PKCS1_V1_5 algorithms only; send ${algorithm} a RAW message.`)
+    }
     return { key, algorithm, message, isDigest, ...pair }
   }
 
