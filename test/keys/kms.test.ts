@@ -141,6 +141,10 @@ for (const [keySpec, algorithm] of [['RSA_2048', 'RSA'], ['ECC_NIST_P256', 'ECDS
         assertVerifies(parts.params, parts.resource, publicKeyPem, `batch item ${parts.resource}`)
       }
 
+      const inspected = await app.inject({ method: 'POST', url: '/v1/inspect', headers: bearer(ADMIN), payload: { url: url.json().url } })
+      assert.equal(inspected.statusCode, 200, inspected.body)
+      assert.equal(inspected.json().verdict, 'allow', 'the inspector checks it with the KMS key\'s public key')
+
       const playback = await app.inject({ url: '/v1/playback?distribution=demo&path=/videos/intro.mp4', headers: bearer() })
       assert.equal(playback.statusCode, 302, playback.body)
       const redirect = urlParams(playback.headers.location as string)
