@@ -250,7 +250,7 @@ export function loadKeySet(
   if (keyCount === 0) return { errors: [new KeyLoadError('KEY_FILE_MISSING', dir ?? 'keys', 'no <KEY_ID>.pem file in the keys directory')] }
   if (activeId === undefined && keyCount > 1) {
     const ids = [...keys.keys(), ...loaded.errors.map((e) => basename(e.file).replace(/\.pem$/, ''))].sort().join(', ')
-    return { errors: [...errors, new KeyLoadError('KEY_ACTIVE_UNSET', dir ?? 'keys', `several keys (${ids}) and none named active: set keys.activeKeyId or an \`${ACTIVE_KEY_FILE}\` file`)] }
+    return { errors: [...errors, new KeyLoadError('KEY_ACTIVE_UNSET', dir ?? 'keys.activeKeyId', `several keys (${ids}) and none named active: set keys.activeKeyId or an \`${ACTIVE_KEY_FILE}\` file`)] }
   }
   // A directory holding one key file (and no KMS key): that key is the active one.
   activeId ??= keys.size === 1 ? [...keys.keys()][0] : basename(loaded.errors[0].file).replace(/\.pem$/, '')
@@ -260,7 +260,7 @@ export function loadKeySet(
     const broken = errors.some((e) => basename(e.file) === `${activeId}.pem`)
     const missing =
       dir === undefined
-        ? new KeyLoadError('KEY_FILE_MISSING', activeId, 'the active key is not one of keys.kms (and there is no keys directory)')
+        ? new KeyLoadError('KEY_FILE_MISSING', 'keys.activeKeyId', `${activeId} is not one of keys.kms (and there is no keys directory)`)
         : new KeyLoadError('KEY_FILE_MISSING', join(dir, `${activeId}.pem`), 'the active key file is not in the keys directory, nor a keys.kms entry')
     return { errors: broken ? errors : [...errors, missing] }
   }

@@ -9,7 +9,7 @@ import { selectHashAlgorithm } from '../../src/keys/select.js'
 import { createMetrics } from '../../src/metrics/registry.js'
 import { createPolicySigner, type SignerBackend } from '../../src/signer/signer.js'
 import { createKmsSigner } from '../../src/signer/kms.js'
-import { loadSigningKey, type FileSigningKey, type KmsSigningKey, type SigningKey } from '../../src/signing/keys.js'
+import { loadKeySet, loadSigningKey, type FileSigningKey, type KmsSigningKey, type SigningKey } from '../../src/signing/keys.js'
 import { buildPolicy } from '../../src/signing/policy.js'
 import { testConfig, TEST_NOW_MS } from '../support/build.js'
 import { EC_KEY_ID, EC_PEM, makeKeyDir, RSA_KEY_ID, RSA_PEM } from '../support/keys.js'
@@ -66,6 +66,30 @@ describe('the hash algorithm a key signs with', () => {
     assert.equal(selectHashAlgorithm(kmsKey, undefined), 'SHA256')
     assert.equal(selectHashAlgorithm(kmsKey, 'SHA256'), 'SHA256')
     assert.throws(() => selectHashAlgorithm(kmsKey, 'SHA1'), { code: 'KMS_REQUIRES_SHA256' })
+  })
+})
+
+describe('a key set with KMS keys', () => {
+  const kms = (id: string) => [id, { kind: 'kms', id } as KmsSigningKey] as const
+
+  it('without a directory: the only KMS key is active; several need activeKeyId, which must name one of them', () => {
+    assert.equal(loadKeySet(undefined, { kmsKeys: new Map([kms('K3KMSEXAMPLE01')]) }).set?.active.id, 'K3KMSEXAMPLE01')
+    const two = new Map([kms('K3KMSEXAMPLE01'), kms('K3KMSEXAMPLE02')])
+    assert.deepEqual(loadKeySet(undefined, { kmsKeys: two }).errors.map((e) => e.code), ['KEY_ACTIVE_UNSET'])
+    assert.equal(loadKeySet(undefined, { kmsKeys: two, configuredActiveId: 'K3KMSEXAMPLE02' }).set?.active.id, 'K3KMSEXAMPLE02')
+    const missing = loadKeySet(undefined, { kmsKeys: two, configuredActiveId: 'K3NOSUCHKEY01' })
+    assert.deepEqual(missing.errors.map((e) => [e.code, e.message]), [['KEY_FILE_MISSING', 'keys.activeKeyId: K3NOSUCHKEY01 is not one of keys.kms (and there is no keys directory)']])
+  })
+
+  it('beside a directory: the KMS key joins the file keys; a file with a KMS key\'s ID is KEY_DUPLICATE_ID and the KMS key is used', (t) => {
+    const dir = makeKeyDir({ [`${RSA_KEY_ID}.pem`]: RSA_PEM })
+    t.after(dir.cleanup)
+    const loaded = loadKeySet(dir.dir, { kmsKeys: new Map([kms('K3KMSEXAMPLE01')]), configuredActiveId: 'K3KMSEXAMPLE01' })
+    assert.deepEqual([...loaded.set!.keys.keys()].sort(), [RSA_KEY_ID, 'K3KMSEXAMPLE01'].sort())
+    assert.deepEqual(loaded.errors, [])
+    const clash = loadKeySet(dir.dir, { kmsKeys: new Map([kms(RSA_KEY_ID)]) })
+    assert.deepEqual(clash.errors.map((e) => e.code), ['KEY_DUPLICATE_ID'])
+    assert.equal(clash.set?.keys.get(RSA_KEY_ID)?.kind, 'kms')
   })
 })
 
