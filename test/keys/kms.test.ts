@@ -13,10 +13,11 @@ import { createKms } from '../../src/aws/kms.js'
 import { AwsSchema, type AwsConfig } from '../../src/config/schema.js'
 import { fromCloudFrontBase64 } from '../../src/signing/policy.js'
 import { inspectSignedRequest } from '../../src/signing/inspect.js'
-import { build, TEST_NOW_MS } from '../support/build.js'
+import { loadConfig } from '../../src/config/load.js'
+import { build, TEST_DISTRIBUTIONS, TEST_NOW_MS } from '../support/build.js'
 import { startEmulator } from '../support/emulator.js'
 import { RSA_KEY_ID } from '../support/keys.js'
-import { bearer, makeToken } from '../support/tokens.js'
+import { bearer, makeToken, TEST_JWT_SECRET } from '../support/tokens.js'
 
 const KMS_KEY_ID = 'K3KMSEXAMPLE01'
 const NOW_SECONDS = TEST_NOW_MS / 1000
@@ -289,6 +290,23 @@ describe('keys in KMS: one Sign for concurrent identical requests', () => {
     emulator.configureKms({ kmsSignLatencyMs: 0 })
     await post(app, '/v1/signed-urls', { distribution: 'demo', path: '/videos/popular.mp4' })
     assert.equal(emulator.kmsSignCount(), 2, 'nothing is kept once the signing settled (granularity 1 s: no cache)')
+  })
+})
+
+describe('keys in KMS: no keys directory', () => {
+  it('starts and signs with KMS keys only', async (t) => {
+    const { created, configInput } = await startKms(t)
+    const config = loadConfig({ production: true, input: { auth: { jwt: { secret: TEST_JWT_SECRET } }, distributions: TEST_DISTRIBUTIONS, ...configInput } })
+    assert.equal(config.keys.dir, undefined)
+    const app = await build(t, { config })
+    const keys = (await app.inject({ url: '/v1/keys', headers: bearer() })).json()
+    assert.deepEqual(keys.keys.map((k: { keyId: string }) => k.keyId), [KMS_KEY_ID])
+    const url = await post(app, '/v1/signed-urls', { distribution: 'demo', path: '/videos/intro.mp4' })
+    assert.equal(url.statusCode, 200, url.body)
+    const signed = urlParams(url.json().url)
+    assertVerifies(signed.params, signed.resource, created.publicKeyPem!, 'KMS-only URL')
+    app.keyStore.check()
+    assert.equal(app.keyStore.status().lastReloadError, null, 'a check without a directory finds nothing to reload')
   })
 })
 
