@@ -14,11 +14,13 @@ import { API_PREFIX, buildPage, checkIfMatch, PUBLIC_ENDPOINT, readPaging, xmlRe
 import { buildCloudFrontXml, itemsOf, nodeAt, parseCloudFrontBody, textOf, withDefaults } from './xml.js'
 import type { XmlNode, XmlValue } from './xml-node.js'
 
-export function createCloudFrontService(state: EmulatorState): Service {
+/** `extraRoutes`: operations kept in their own files (CloudFront Functions, KeyValueStores). */
+export function createCloudFrontService(state: EmulatorState, extraRoutes: readonly Route[] = []): Service {
   const routes: Route[] = [
     ...RESOURCE_KINDS.flatMap((kind) => createResourceRoutes(kind, state)),
     ...createInvalidationRoutes(state),
     { method: 'GET', pattern: '/tagging', operation: 'ListTagsForResource', handle: (request) => listTags(request, state) },
+    ...extraRoutes,
   ]
   return {
     resolve: (method, path, query) => matchRoute(routes, method, path.slice(API_PREFIX.length), query),

@@ -1,17 +1,14 @@
 // Runs CloudFront Function code the way TestFunction does: a fresh vm context with no require, process, fetch or
 // timers, the `cloudfront` (KeyValueStore) and `crypto` modules the runtime offers, and a time budget that includes
 // the handler's promises. A development tool, not a sandbox against hostile code: the code is the developer's own.
-import { createHash, createHmac } from 'node:crypto'
-import { createContext, Script } from 'node:vm'
+// The vm runs in a worker thread the caller waits on synchronously: stopping a run over its budget inside a promise
+// job aborts a process that has async hooks on (node --test does), and a worker's thread has none.
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 
 /** Milliseconds a run may take before it fails as CloudFront fails a function over its compute budget. */
 export const FUNCTION_TIME_BUDGET_MS = 100
-const MODULES = new Set(['cloudfront', 'crypto'])
-const DIGEST_ENCODINGS = new Set(['hex', 'base64', 'base64url'])
-const IMPORT_LINE = /^\s*import\s+([A-Za-z_$][\w$]*)\s+from\s+['"]([^'"]+)['"]\s*;?\s*$/gm
-
-/** The store a function reads: the associated KeyValueStore's live content. */
-export type KeyLookup = (key: string) => string | undefined
+/** How long the caller waits beyond the budget for the worker (its first start included) before giving up on it. */
+const WORKER_GRACE_MS = 10_000
 
 export interface FunctionRun {
   /** The handler's answer (request or response), JSON-ready; undefined when it failed. */
@@ -19,6 +16,12 @@ export interface FunctionRun {
   error?: string
   logs: string[]
   elapsedMs: number
+}
+
+export interface FunctionRunOptions {
+  timeoutMs?: number
+  /** What `kvs.meta()` answers. */
+  meta?: unknown
 }
 
 // Built inside the context so its promises and errors belong to the function's realm and settle within the budget.
@@ -36,7 +39,7 @@ var __modules = (function (host) {
         return Promise.resolve(value);
       },
       exists: function (key) { return Promise.resolve(host.lookup(String(key)) !== undefined); },
-      meta: function () { return Promise.resolve(JSON.parse(host.meta())); }
+      meta: function () { return Promise.resolve(JSON.parse(host.meta)); }
     };
   }
   function mac(kind, algorithm, key) {
@@ -67,50 +70,104 @@ Promise.resolve()
         function (error) { __out.error = error instanceof Error ? error.name + ': ' + error.message : String(error); });
 `
 
-function digest(kind: string, algorithm: string, key: string, data: string, encoding: unknown): string {
-  if (typeof encoding !== 'string' || !DIGEST_ENCODINGS.has(encoding)) {
-    throw new Error('this emulator needs digest("hex" | "base64" | "base64url")')
-  }
+// The worker: plain JavaScript, so it needs no TypeScript loader. One job at a time, answered on the job's port.
+const WORKER_SOURCE = String.raw`
+const { workerData } = require('node:worker_threads')
+const { createContext, Script } = require('node:vm')
+const { createHash, createHmac } = require('node:crypto')
+const { port, bootstrap, run } = workerData
+const MODULES = new Set(['cloudfront', 'crypto'])
+const ENCODINGS = new Set(['hex', 'base64', 'base64url'])
+const IMPORT_LINE = /^\s*import\s+([A-Za-z_$][\w$]*)\s+from\s+['"]([^'"]+)['"]\s*;?\s*$/gm
+
+function digest(kind, algorithm, key, data, encoding) {
+  if (!ENCODINGS.has(encoding)) throw new Error('this emulator needs digest("hex" | "base64" | "base64url")')
   const hasher = kind === 'hmac' ? createHmac(algorithm, Buffer.from(key, 'utf8')) : createHash(algorithm)
-  return hasher.update(data, 'utf8').digest(encoding as 'hex' | 'base64' | 'base64url')
+  return hasher.update(data, 'utf8').digest(encoding)
 }
 
-/** `import x from 'module'` becomes a lookup in the modules the runtime offers; any other module fails to load. */
-function linkImports(code: string): string {
-  return code.replace(IMPORT_LINE, (_line, name: string, module: string) => {
-    if (!MODULES.has(module)) throw new Error(`SyntaxError: the module ${JSON.stringify(module)} is not available`)
-    return `var ${name} = __modules[${JSON.stringify(module)}];`
+function link(code) {
+  return code.replace(IMPORT_LINE, (line, name, module) => {
+    if (!MODULES.has(module)) throw new Error('SyntaxError: the module ' + JSON.stringify(module) + ' is not available')
+    return 'var ' + name + ' = __modules[' + JSON.stringify(module) + '];'
   })
 }
 
-/** Runs `code`'s `handler` on `event`; the answer, an error, the console lines and the time it took. */
-export function runFunction(
-  code: string,
-  event: unknown,
-  lookup: KeyLookup,
-  options: { timeoutMs?: number; now?: () => number; meta?: () => unknown } = {},
-): FunctionRun {
-  const timeout = options.timeoutMs ?? FUNCTION_TIME_BUDGET_MS
-  const now = options.now ?? performance.now.bind(performance)
+function execute({ code, eventJson, entries, meta, timeout }) {
+  const items = new Map(entries)
   const context = createContext(
-    {
-      __host: { lookup, digest, meta: () => JSON.stringify(options.meta?.() ?? {}) },
-      __eventJson: JSON.stringify(event),
-    },
+    { __host: { lookup: (key) => items.get(key), digest, meta }, __eventJson: eventJson },
     { codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' },
   )
-  new Script(BOOTSTRAP, { filename: 'runtime.js' }).runInContext(context)
-  const logs = (context.__modules as { logs: string[] }).logs
-  const started = now()
-  const finish = (result: Omit<FunctionRun, 'logs' | 'elapsedMs'>): FunctionRun => ({ ...result, logs: [...logs], elapsedMs: now() - started })
+  new Script(bootstrap, { filename: 'runtime.js' }).runInContext(context)
+  const logs = context.__modules.logs
+  const started = performance.now()
+  const finish = (result) => Object.assign(result, { logs: logs.slice(), elapsedMs: performance.now() - started })
   try {
-    new Script(`${linkImports(code)}\n${RUN}`, { filename: 'function.js' }).runInContext(context, { timeout })
+    new Script(link(code) + '\n' + run, { filename: 'function.js' }).runInContext(context, { timeout })
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     return finish({ error: /timed out/i.test(message) ? 'The function exceeded its time budget' : message })
   }
-  const out = context.__out as { json?: string; error?: string }
+  const out = context.__out
   if (out.error !== undefined) return finish({ error: out.error })
   if (out.json === undefined) return finish({ error: 'The function did not complete' })
-  return finish({ output: JSON.parse(out.json) })
+  return finish({ outputJson: out.json })
+}
+
+port.on('message', (job) => {
+  let result
+  try {
+    result = execute(job)
+  } catch (error) {
+    result = { error: String(error && error.message || error), logs: [], elapsedMs: 0 }
+  }
+  port.postMessage(result)
+  Atomics.store(job.signal, 0, 1)
+  Atomics.notify(job.signal, 0)
+})
+`
+
+interface RuntimeWorker {
+  worker: Worker
+  port: MessagePort
+}
+
+let current: RuntimeWorker | undefined
+
+function runtimeWorker(): RuntimeWorker {
+  if (current !== undefined) return current
+  const { port1, port2 } = new MessageChannel()
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { port: port2, bootstrap: BOOTSTRAP, run: RUN },
+    transferList: [port2],
+    // The worker runs only function code: no loader, no inspector flags from the parent.
+    execArgv: [],
+  })
+  worker.unref()
+  port1.unref()
+  const started: RuntimeWorker = { worker, port: port1 }
+  worker.once('exit', () => {
+    if (current === started) current = undefined
+  })
+  current = started
+  return started
+}
+
+/** Runs `code`'s `handler` on `event` with `store` as the KeyValueStore; the answer, an error, the console lines and the time it took. */
+export function runFunction(code: string, event: unknown, store: ReadonlyMap<string, string>, options: FunctionRunOptions = {}): FunctionRun {
+  const timeout = options.timeoutMs ?? FUNCTION_TIME_BUDGET_MS
+  const runtime = runtimeWorker()
+  const signal = new Int32Array(new SharedArrayBuffer(4))
+  runtime.port.postMessage({ code, eventJson: JSON.stringify(event), entries: [...store], meta: JSON.stringify(options.meta ?? {}), timeout, signal })
+  const waited = Atomics.wait(signal, 0, 0, timeout + WORKER_GRACE_MS)
+  const message = receiveMessageOnPort(runtime.port)?.message as (Omit<FunctionRun, 'output'> & { outputJson?: string }) | undefined
+  if (waited === 'timed-out' || message === undefined) {
+    current = undefined
+    void runtime.worker.terminate()
+    return { error: 'The function runtime did not answer', logs: [], elapsedMs: timeout }
+  }
+  const { outputJson, ...run } = message
+  return outputJson === undefined ? run : { ...run, output: JSON.parse(outputJson) }
 }

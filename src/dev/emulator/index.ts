@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createCloudFrontService } from './cloudfront.js'
 import { ApiError } from './errors.js'
+import { createEdgeEmulation } from './functions.js'
+import { isKeyValueStoreDataRequest } from './keyvaluestore.js'
 import { checkKmsOptions, createKmsService, isKmsRequest, type CreateKmsKeyInput, type CreatedKmsKey, type KmsOptions } from './kms.js'
 import type { Reply, Service } from './routing.js'
 import { createS3Service } from './s3.js'
@@ -73,7 +75,8 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
   const save = () => {
     if (stateFile !== undefined) writeStateFile(stateFile, state.snapshot())
   }
-  const cloudfront = createCloudFrontService(state)
+  const edge = createEdgeEmulation(() => state.now())
+  const cloudfront = createCloudFrontService(state, edge.routes)
   const s3 = createS3Service(state)
   let faults: Fault[] = []
   let callWaiters: Array<{ operation: string; resolve: () => void }> = []
@@ -99,7 +102,13 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
       return
     }
     const isCloudFront = url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)
-    const service = isKmsRequest(request.headers) ? kms.service : isCloudFront ? cloudfront : s3
+    const service = isKmsRequest(request.headers)
+      ? kms.service
+      : isKeyValueStoreDataRequest(url.pathname)
+        ? edge.dataPlane
+        : isCloudFront
+          ? cloudfront
+          : s3
     const reply = await dispatch(service, request, url, body, requestId)
     if (!READ_METHODS.has(request.method ?? 'GET') && reply.status < 300 && reply.readOnly !== true) save()
     if (closing.signal.aborted) response.destroy()
@@ -198,6 +207,7 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
     state.reset()
     faults = []
     kms.resetCounters()
+    edge.reset()
     save()
   }
 
