@@ -59,6 +59,14 @@ describe('edge function source', () => {
     assert.ok(bytes < MAX_FUNCTION_CODE_BYTES, `the source is ${bytes} bytes`)
   })
 
+  it('keeps to what cloudfront-js-2.0 offers: its two modules, no Node globals, no newer syntax', () => {
+    const imports = [...EDGE_FUNCTION_SOURCE.matchAll(/^import \w+ from '([^']+)';$/gm)].map((match) => match[1])
+    assert.deepEqual(imports, ['cloudfront', 'crypto'])
+    for (const forbidden of ['`', '...', 'Buffer', 'require(', 'fetch(', 'setTimeout', 'process.', 'class ', '?.', '??']) {
+      assert.ok(!EDGE_FUNCTION_SOURCE.includes(forbidden), `the source has no ${forbidden}`)
+    }
+  })
+
   it('passes a valid token from the query string or the cookie', () => {
     const token = createEdgeToken(grant(), KEY)
     assert.equal(outcome({ token }), 'pass')
