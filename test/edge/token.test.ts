@@ -106,7 +106,7 @@ describe('edge token', () => {
         ...(viewer.country !== undefined && { 'cloudfront-viewer-country': { value: viewer.country } }),
       }
       const event = { viewer: { ip: viewer.ip }, request: { method: 'GET', uri: '/', querystring: { 'cf-edge': { value: token } }, headers, cookies: {} } }
-      const run = runFunction(EDGE_FUNCTION_SOURCE, event, store)
+      const run = runFunction(EDGE_FUNCTION_SOURCE, event, store, { timeoutMs: 5000 })
       const output = run.output as { statusCode?: number; headers?: Record<string, { value: string }> }
       const edge = output.statusCode === undefined ? 'pass' : output.headers?.['x-edge-deny']?.value
       const expected = reference.allowed ? 'pass' : reference.reason

@@ -30,6 +30,8 @@ export interface CloudFrontEmulatorOptions {
   kmsSignLatencyMs?: number
   /** Every Nth KMS Sign answers ThrottlingException, as KMS does past its request quota (default 0: never). */
   kmsThrottleSignEvery?: number
+  /** How long TestFunction lets a function run (default: CloudFront's budget); tests on a loaded machine raise it. */
+  functionTimeBudgetMs?: number
 }
 
 export interface FaultSpec {
@@ -75,7 +77,7 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
   const save = () => {
     if (stateFile !== undefined) writeStateFile(stateFile, state.snapshot())
   }
-  const edge = createEdgeEmulation(() => state.now())
+  const edge = createEdgeEmulation(() => state.now(), { timeBudgetMs: options.functionTimeBudgetMs })
   const cloudfront = createCloudFrontService(state, edge.routes)
   const s3 = createS3Service(state)
   let faults: Fault[] = []
