@@ -1,0 +1,20 @@
+// The local KMS for the bench's KMS rows, in its own process: one RSA key, and every Sign answered
+// after a fixed latency, as a KMS in another data centre would. It counts the Sign calls it serves.
+import { readFileSync } from 'node:fs'
+import { createCloudFrontEmulator } from '../src/dev/emulator/index.js'
+
+const settings = JSON.parse(readFileSync(process.argv[2], 'utf8')) as { signLatencyMs: number; alias: string }
+const emulator = createCloudFrontEmulator({ kmsSignLatencyMs: settings.signLatencyMs })
+const address = await emulator.listen({ host: '127.0.0.1', port: 0 })
+emulator.createKmsKey({ keySpec: 'RSA_2048', alias: settings.alias })
+
+process.on('message', async (message: { type: string }) => {
+  if (message.type === 'stats') {
+    const { user, system } = process.cpuUsage()
+    process.send!({ type: 'stats', rss: process.memoryUsage().rss, cpuMicros: user + system, signCalls: emulator.kmsSignCount() })
+  } else if (message.type === 'close') {
+    await emulator.close()
+    process.exit(0)
+  }
+})
+process.send!({ type: 'listening', address })
