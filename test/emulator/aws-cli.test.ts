@@ -1,46 +1,11 @@
 // The emulator as a separate process (`npm run emulator`), driven by the real AWS CLI (botocore).
 // CI installs awscli; elsewhere, without `aws` on PATH, these tests are skipped (test/support/tools.ts).
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { EMULATOR_CREDENTIALS, startEmulatorProcess } from '../support/emulator.js'
+import { awsJson, awsVersion, runAws } from '../support/aws-cli.js'
+import { startEmulatorProcess } from '../support/emulator.js'
 import { needs } from '../support/tools.js'
 
-const awsHome = mkdtempSync(join(tmpdir(), 'cf-emulator-aws-'))
-const awsEnv = {
-  PATH: process.env.PATH ?? '',
-  HOME: awsHome,
-  AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_CONFIG_FILE: join(awsHome, 'config'),
-  AWS_SHARED_CREDENTIALS_FILE: join(awsHome, 'credentials'),
-  AWS_PAGER: '',
-}
-
-interface CliResult {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function runAws(endpoint: string, args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile('aws', [...args, '--endpoint-url', endpoint, '--output', 'json'], { env: awsEnv, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code !== 'number') return reject(error)
-      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
-    })
-  })
-}
-
-async function awsJson(endpoint: string, args: string[]): Promise<any> {
-  const result = await runAws(endpoint, args)
-  assert.equal(result.code, 0, `aws ${args.join(' ')} failed: ${result.stderr}`)
-  return JSON.parse(result.stdout)
-}
 
 describe('AWS CLI against the emulator process', needs('aws'), () => {
   let emulator: Awaited<ReturnType<typeof startEmulatorProcess>>
@@ -53,9 +18,7 @@ describe('AWS CLI against the emulator process', needs('aws'), () => {
   })
 
   it('finds the aws CLI on PATH', async () => {
-    const version = await new Promise<string>((resolve, reject) => {
-      execFile('aws', ['--version'], { env: awsEnv }, (error, stdout, stderr) => (error ? reject(error) : resolve(stdout + stderr)))
-    })
+    const version = await awsVersion()
     assert.match(version, /aws-cli\//)
   })
 

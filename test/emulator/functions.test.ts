@@ -1,9 +1,7 @@
 // CloudFront Functions and KeyValueStore in the emulator, through the SDK's CloudFront client, plain HTTP for the
 // KeyValueStore data plane (its SDK client is not a dependency), and the AWS CLI's test-function.
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import {
@@ -21,9 +19,9 @@ import {
   UpdateFunctionCommand,
   type FunctionConfig,
 } from '@aws-sdk/client-cloudfront'
-import { EMULATOR_CREDENTIALS } from '../../src/dev/defaults.js'
 import { EDGE_FUNCTION_RUNTIME, EDGE_FUNCTION_SOURCE } from '../../src/edge/function-source.js'
 import { createEdgeToken } from '../../src/edge/token.js'
+import { AWS_CLI_HOME, awsJson } from '../support/aws-cli.js'
 import { needs } from '../support/tools.js'
 import { rejectsWith, uniqueReference, useEmulator } from './helpers.js'
 
@@ -206,26 +204,6 @@ describe('emulator: CloudFront Functions and KeyValueStore', () => {
   })
 })
 
-const awsHome = mkdtempSync(join(tmpdir(), 'cf-emulator-functions-aws-'))
-const awsEnv = {
-  PATH: process.env.PATH ?? '',
-  HOME: awsHome,
-  AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_CONFIG_FILE: join(awsHome, 'config'),
-  AWS_SHARED_CREDENTIALS_FILE: join(awsHome, 'credentials'),
-  AWS_PAGER: '',
-}
-
-function awsJson(endpoint: string, args: string[]): Promise<any> {
-  return new Promise((resolve, reject) => {
-    execFile('aws', [...args, '--endpoint-url', endpoint, '--output', 'json'], { env: awsEnv, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error !== null) return reject(new Error(`aws ${args.slice(0, 2).join(' ')} failed: ${stderr}`))
-      resolve(JSON.parse(stdout))
-    })
-  })
-}
 
 describe('emulator: `aws cloudfront test-function`', needs('aws'), () => {
   // A second, not CloudFront's 100 ms: a loaded test machine must not fail a run on speed.
@@ -248,7 +226,7 @@ describe('emulator: `aws cloudfront test-function`', needs('aws'), () => {
     )
     // fileb:// hands the CLI raw bytes whichever CLI major version (v1 takes blobs raw, v2 as base64).
     const eventFile = (grantId: string) => {
-      const path = join(awsHome, `${grantId}.json`)
+      const path = join(AWS_CLI_HOME, `${grantId}.json`)
       writeFileSync(path, JSON.stringify(viewerEvent(createEdgeToken({ grantId, sub: 'cli-user', expires: FAR }, KEY))))
       return `fileb://${path}`
     }

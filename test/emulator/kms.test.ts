@@ -1,7 +1,6 @@
 // KMS in the emulator, through the real SDK client and the real AWS CLI. Every signature is checked with
 // node:crypto against the public key GetPublicKey returns, never with the emulator's own Verify alone.
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -18,9 +17,9 @@ import {
   VerifyCommand,
   type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms'
-import { EMULATOR_CREDENTIALS } from '../../src/dev/defaults.js'
 import { createCloudFrontEmulator } from '../../src/dev/emulator/index.js'
 import { createKmsClient, startEmulatorProcess } from '../support/emulator.js'
+import { AWS_CLI_HOME, awsJson, runAws } from '../support/aws-cli.js'
 import { needs } from '../support/tools.js'
 import { rejectsWith, startEmulatorCli, uniqueReference, useEmulator } from './helpers.js'
 
@@ -383,32 +382,6 @@ describe('KMS keys in the state file', () => {
   })
 })
 
-const awsHome = mkdtempSync(join(tmpdir(), 'cf-emulator-kms-aws-'))
-const awsEnv = {
-  PATH: process.env.PATH ?? '',
-  HOME: awsHome,
-  AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_CONFIG_FILE: join(awsHome, 'config'),
-  AWS_SHARED_CREDENTIALS_FILE: join(awsHome, 'credentials'),
-  AWS_PAGER: '',
-}
-
-function runAws(endpoint: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile('aws', [...args, '--endpoint-url', endpoint, '--output', 'json'], { env: awsEnv, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code !== 'number') return reject(error)
-      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
-    })
-  })
-}
-
-async function awsJson(endpoint: string, args: string[]): Promise<any> {
-  const result = await runAws(endpoint, args)
-  assert.equal(result.code, 0, `aws ${args.join(' ')} failed: ${result.stderr}`)
-  return JSON.parse(result.stdout)
-}
 
 describe('KMS through the AWS CLI, on the emulator process', needs('aws'), () => {
   let emulator: Awaited<ReturnType<typeof startEmulatorProcess>>
@@ -422,7 +395,7 @@ describe('KMS through the AWS CLI, on the emulator process', needs('aws'), () =>
   })
 
   it('creates a key, aliases it, signs with it, and node:crypto verifies the signature with its public key', async () => {
-    const messageFile = join(awsHome, 'message.bin')
+    const messageFile = join(AWS_CLI_HOME, 'message.bin')
     writeFileSync(messageFile, 'signed by the aws cli')
     for (const [keySpec, algorithm] of [['RSA_2048', 'RSASSA_PKCS1_V1_5_SHA_256'], ['ECC_NIST_P256', 'ECDSA_SHA_256']] as const) {
       const created = await awsJson(endpoint, ['kms', 'create-key', '--key-spec', keySpec, '--key-usage', 'SIGN_VERIFY'])
