@@ -3,7 +3,8 @@ import { CodedError, appError, statusForCode } from '../http/errors.js'
 /** Seconds a throttled caller is told to wait when AWS does not say. */
 export const THROTTLE_RETRY_AFTER_SECONDS = 1
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'])
+/** Socket errors that mean AWS could not be reached (the KMS adapter reads them too). */
+export const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'])
 
 /** An error AWS answered with: `code` is AWS's own (`NoSuchDistribution`), `statusCode` the service's answer. */
 export class AwsServiceError extends CodedError {
@@ -28,7 +29,8 @@ export function statusForAwsCode(code: string, upstreamStatus: number | undefine
   return 502
 }
 
-interface SdkError {
+/** What the AWS SDK throws, as far as the adapters read it. */
+export interface SdkError {
   name?: string
   message?: string
   code?: string

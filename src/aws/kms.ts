@@ -5,6 +5,7 @@ import { DescribeKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand } from 
 import type { AwsConfig } from '../config/schema.js'
 import { appError, CodedError } from '../http/errors.js'
 import { credentialsFor, type StaticCredentials } from './accounts.js'
+import { NETWORK_CODES, type SdkError } from './errors.js'
 import { traceCommands } from './tracing.js'
 
 /** The SigningAlgorithm KMS signs CloudFront policies with: SHA-256 always (CloudFront's Hash-Algorithm=SHA256). */
@@ -49,16 +50,8 @@ export const KMS_REQUEST_TIMEOUT_MS = 2000
 const CONNECTION_TIMEOUT_MS = 1000
 // KMS signs a RAW message of up to 4096 bytes; a longer policy is sent as its SHA-256 digest, which signs the same.
 const MAX_RAW_MESSAGE_BYTES = 4096
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'])
 const THROTTLING = new Set(['ThrottlingException', 'LimitExceededException', 'TooManyRequestsException'])
 const KMS_FAULTS = new Set(['KMSInternalException', 'DependencyTimeoutException', 'KeyUnavailableException', 'InternalFailureException', 'ServiceUnavailableException'])
-
-interface SdkError {
-  name?: string
-  code?: string
-  message?: string
-  $metadata?: { httpStatusCode?: number; requestId?: string }
-}
 
 /** Turns what the KMS SDK throws into a KmsCallError; keeps the code and request ID, never the message body or a credential. */
 export function translateKmsError(err: unknown, operation: string): KmsCallError {

@@ -4,7 +4,7 @@ import type { FileSigningKey } from '../signing/keys.js'
 import type { SignJob, SignResult } from './worker.js'
 
 // Compiled, the worker is a .js file beside this one. Under tsx (development, tests) it is TypeScript,
-// and Node 20 does not hand a worker its parent's loader: the worker registers tsx, then loads it.
+// and a worker does not share its parent's module hooks: the worker registers tsx, then loads it.
 const RUNNING_TYPESCRIPT = import.meta.url.endsWith('.ts')
 const WORKER_URL = new URL(RUNNING_TYPESCRIPT ? './worker.ts' : './worker.js', import.meta.url)
 
