@@ -1,4 +1,7 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront'
+import { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore'
+// Signs the KeyValueStore data plane's SigV4A requests in plain JavaScript (no CRT).
+import '@aws-sdk/signature-v4a'
 import { S3Client } from '@aws-sdk/client-s3'
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import type { AwsAccountConfig, AwsConfig } from '../config/schema.js'
@@ -13,11 +16,13 @@ export interface StaticCredentials {
   secretAccessKey: string
 }
 
-/** One configured AWS account: its two clients, created once. */
+/** One configured AWS account: its clients, created once. */
 export interface AwsAccount {
   readonly name: string
   readonly cloudFront: CloudFrontClient
   readonly s3: S3Client
+  /** The KeyValueStore data plane (keys of a store, by its ARN). */
+  readonly keyValueStore: CloudFrontKeyValueStoreClient
 }
 
 export interface AwsAccountsOptions {
@@ -92,11 +97,14 @@ function createAccount(name: string, account: AwsAccountConfig, aws: AwsConfig, 
   }
   const cloudFront = new CloudFrontClient(common)
   const s3 = new S3Client({ ...common, forcePathStyle: account.endpoint !== undefined })
-  guard(cloudFront.middlewareStack as unknown as MiddlewareStack, options.recordCall)
-  guard(s3.middlewareStack as unknown as MiddlewareStack, options.recordCall)
-  traceCommands(cloudFront.middlewareStack as unknown as MiddlewareStack, 'CloudFront', { region: account.region, account: name })
-  traceCommands(s3.middlewareStack as unknown as MiddlewareStack, 'S3', { region: account.region, account: name })
-  return { name, cloudFront, s3 }
+  // The data plane's rules put the account ID in front of the host (`<id>.cloudfront-kvs...`); an emulator takes the endpoint as is.
+  const { endpoint, ...rest } = common as typeof common & { endpoint?: string }
+  const keyValueStore = new CloudFrontKeyValueStoreClient({ ...rest, ...(endpoint !== undefined && { endpointProvider: () => ({ url: new URL(endpoint) }) }) })
+  for (const [client, service] of [[cloudFront, 'CloudFront'], [s3, 'S3'], [keyValueStore, 'CloudFrontKeyValueStore']] as const) {
+    guard(client.middlewareStack as unknown as MiddlewareStack, options.recordCall)
+    traceCommands(client.middlewareStack as unknown as MiddlewareStack, service, { region: account.region, account: name })
+  }
+  return { name, cloudFront, s3, keyValueStore }
 }
 
 /** The configured accounts, each with its clients created once; resolves the account a request names. */
@@ -121,6 +129,7 @@ export function createAwsAccounts(aws: AwsConfig | undefined, options: AwsAccoun
       for (const account of accounts.values()) {
         account.cloudFront.destroy()
         account.s3.destroy()
+        account.keyValueStore.destroy()
       }
     },
   }

@@ -13,7 +13,7 @@ interface MiddlewareStack {
  * with the attributes of OpenTelemetry's AWS SDK conventions (rpc.system `aws-api`, rpc.service,
  * rpc.method, cloud.region) and the configured account's name; a failure sets the error status and its code.
  */
-export function traceCommands(stack: MiddlewareStack, service: 'CloudFront' | 'S3' | 'KMS', attributes: { region: string; account: string }): void {
+export function traceCommands(stack: MiddlewareStack, service: 'CloudFront' | 'S3' | 'KMS' | 'CloudFrontKeyValueStore', attributes: { region: string; account: string }): void {
   stack.add(
     (next, context) => (args) => {
       const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '')

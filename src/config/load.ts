@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { Value } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml'
 import { ensureDevelopmentMaterial } from '../dev/defaults.js'
+import { loadEdgeKeys } from '../edge/keys.js'
 import { ConfigSchema, DistributionSchema, type Config, type ConfigInput } from './schema.js'
 
 export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
@@ -83,6 +84,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const passphrase = input.keys.passphraseFile !== undefined ? readSecret(input.keys.passphraseFile, 'keys.passphraseFile', problems) : undefined
 
   checkDistributions(input, problems)
+  const edgeKeys = readEdgeKeys(input, problems)
   checkAws(input, problems)
   checkKmsKeys(input, problems)
   checkServerTimeouts(input, problems)
@@ -92,6 +94,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ...input,
     auth: { jwt: { ...jwt, secret, secretFile: undefined, algorithms } },
     keys: { ...input.keys, dir: input.keys.dir, passphrase },
+    edge: { ...input.edge, keys: edgeKeys },
     development,
   }) as Config
 }
@@ -200,6 +203,29 @@ function checkDistributions(input: ConfigInput, problems: string[]): void {
       }
     }
   }
+}
+
+/** The edge HMAC keys, when a distribution has the edge layer on or edge.keysDir is given. */
+function readEdgeKeys(input: ConfigInput, problems: string[]): Array<{ id: string; secret: string }> {
+  const edgeDistributions = Object.entries(input.distributions).filter(([, dist]) => dist.edge)
+  for (const [name, dist] of edgeDistributions) {
+    if (dist.distributionId === undefined) problems.push(`distributions.${name}.edge: the edge layer is deployed to a CloudFront distribution: give distributionId`)
+  }
+  const { keysDir, activeKeyId } = input.edge
+  if (keysDir === undefined) {
+    if (edgeDistributions.length > 0) problems.push(`edge.keysDir: required by the edge layer of distributions.${edgeDistributions[0]![0]}: the directory holding one HMAC key per file`)
+    return []
+  }
+  let keys: Array<{ id: string; secret: string }> = []
+  try {
+    keys = loadEdgeKeys(keysDir)
+  } catch (err) {
+    problems.push(`edge.keysDir: ${(err as Error).message}`)
+    return []
+  }
+  if (activeKeyId === undefined) problems.push(`edge.activeKeyId: required with edge.keysDir: one of ${keys.map((key) => key.id).join(', ')}`)
+  else if (!keys.some((key) => key.id === activeKeyId)) problems.push(`edge.activeKeyId: ${activeKeyId} is not a key in ${keysDir} (${keys.map((key) => key.id).join(', ')})`)
+  return keys
 }
 
 function deepFreeze<T>(value: T): T {

@@ -28,6 +28,20 @@ export const DistributionSchema = Type.Object(
     distributionId: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{1,128}$' })),
     /** The aws.accounts entry that owns it (default: aws.defaultAccount). */
     account: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+    /** The edge layer (src/edge): every grant carries an edge token its viewer-request function checks; needs distributionId and edge.keysDir. */
+    edge: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+)
+
+/** The edge layer's HMAC keys: a mounted secret like keys.dir, one file per key ID holding that key's secret. */
+export const EdgeSchema = Type.Object(
+  {
+    keysDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** The key that signs edge tokens; the others in the directory still verify (a rotation). */
+    activeKeyId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,16}$' })),
+    /** How often each replica removes revocations whose grants have all expired. */
+    revocationSweepSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 300 }),
   },
   { additionalProperties: false },
 )
@@ -165,6 +179,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     distributions: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), DistributionSchema, { default: {} }),
+    edge: Type.Object(EdgeSchema.properties, { additionalProperties: false, default: {} }),
     /** Admin API: absent means no AWS (503 ADMIN_NOT_CONFIGURED; the local emulator in development). */
     aws: Type.Optional(AwsSchema),
     metrics: Type.Object({ enabled: Type.Boolean({ default: true }) }, { additionalProperties: false, default: {} }),
@@ -210,6 +225,8 @@ export interface Config extends ConfigInput {
   readonly auth: ConfigInput['auth'] & { jwt: ConfigInput['auth']['jwt'] & { algorithms: string[] } }
   /** `dir` is absent only when every key is in KMS. */
   readonly keys: ConfigInput['keys'] & { dir: string | undefined; passphrase?: string }
+  /** The edge HMAC keys read from edge.keysDir (empty without one); `edge.activeKeyId` names one of them when any exist. */
+  readonly edge: ConfigInput['edge'] & { keys: ReadonlyArray<{ id: string; secret: string }> }
   /** True when the development defaults (generated key and JWT secret) are in use. */
   readonly development: boolean
 }
