@@ -35,6 +35,14 @@ export const ERROR_STATUS = {
   KMS_REQUIRES_SHA256: 400,
   KMS_KEY_NOT_FOUND: 400,
   KMS_KEY_UNSUPPORTED: 400,
+  // the edge layer (src/edge): viewer rules and edge tokens on a signing request
+  EDGE_NOT_ENABLED: 400,
+  EDGE_NOT_APPLICABLE: 400,
+  EDGE_RESOURCE_NOT_COVERING: 400,
+  EDGE_TOKEN_INVALID_PAYLOAD: 400,
+  EDGE_TOKEN_INVALID_KEY: 400,
+  EDGE_TOKEN_TOO_LONG: 400,
+  INVALID_VIEWER_RULES: 400,
   // 401: who is calling is not established
   UNAUTHORIZED: 401,
   TOKEN_INVALID: 401,
@@ -49,6 +57,8 @@ export const ERROR_STATUS = {
   FORBIDDEN_HOST: 403,
   FORBIDDEN_TTL: 403,
   FORBIDDEN_ORIGIN: 403,
+  FORBIDDEN_VIEWER_RULES: 403,
+  EDGE_REQUIRED: 403,
   // transport
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
@@ -70,6 +80,9 @@ export const ERROR_STATUS = {
   UPSTREAM_UNAVAILABLE: 502,
   AWS_CREDENTIALS_UNAVAILABLE: 502,
   ADMIN_NOT_CONFIGURED: 503,
+  // the edge layer's deploy and revocations: not configured for it, or not deployed yet
+  EDGE_NOT_CONFIGURED: 409,
+  EDGE_NOT_DEPLOYED: 409,
   UPSTREAM_TIMEOUT: 504,
   WAIT_TIMEOUT: 504,
   // CloudFront's and S3's own codes, passed through by the AWS adapter (their families: AWS_CODE_FAMILIES)
@@ -89,6 +102,12 @@ export const ERROR_STATUS = {
   TrustedKeyGroupDoesNotExist: 400,
   CannotChangeImmutablePublicKeyFields: 400,
   AccessControlListNotSupported: 400,
+  // the KeyValueStore data plane's codes
+  ConflictException: 409,
+  ResourceNotFoundException: 404,
+  ValidationException: 400,
+  ServiceQuotaExceededException: 409,
+  FunctionSizeLimitExceeded: 413,
 } as const satisfies Record<string, number>
 
 /** AWS codes named by family rather than one by one; an AWS code in neither answers by its upstream status. */
