@@ -11,6 +11,8 @@ import {
   EDGE_TOKEN_PARAMETER,
   EDGE_TOKEN_VERSION,
   MAX_EDGE_TOKEN_LENGTH,
+  SIGNATURE_COOKIE,
+  SIGNATURE_PARAMETER,
 } from './token.js'
 
 /** CloudFront refuses function code over 10 KB. */
@@ -37,6 +39,10 @@ function decode(text) {
     if (bits >= 8) { bits -= 8; out += String.fromCharCode((acc >> bits) & 255); }
   }
   return out;
+}
+
+function b64url(s) {
+  return s.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 function same(a, b) {
@@ -115,8 +121,17 @@ function inRange(ip, cidr) {
   return true;
 }
 
-async function secretOf(id) {
-  try { return await kvs.get(KEY_PREFIX + id); } catch (e) { return null; }
+async function read(key) {
+  try { return await kvs.get(key); } catch (e) { return null; }
+}
+
+// The subject's revocation time; a value that is not JSON with a numeric t revokes every token of the subject.
+function revokedAt(v) {
+  try { const t = JSON.parse(v).t; return typeof t === 'number' ? t : Infinity; } catch (e) { return Infinity; }
+}
+
+function epoch(n) {
+  return typeof n === 'number' && n >= 0 && n <= 9007199254740991 && Math.floor(n) === n;
 }
 
 async function handler(event) {
@@ -129,22 +144,29 @@ async function handler(event) {
   if (parts[0] !== VERSION) return deny('version');
   let p;
   try { p = JSON.parse(decode(parts[1])); } catch (e) { return deny('malformed'); }
-  if (!p || typeof p.k !== 'string' || typeof p.g !== 'string' || typeof p.s !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(p.s) ||
-    typeof p.e !== 'number' || !strings(p.r) || !strings(p.c) || !strings(p.ip) || (p.cm !== undefined && p.cm !== 'a' && p.cm !== 'd')) {
+  const h22 = /^[A-Za-z0-9_-]{22}$/;
+  if (!p || typeof p.k !== 'string' || typeof p.g !== 'string' || typeof p.s !== 'string' || !h22.test(p.s) || !epoch(p.i) ||
+    typeof p.e !== 'number' || (p.b !== undefined && (typeof p.b !== 'string' || !h22.test(p.b))) ||
+    !strings(p.r) || !strings(p.ca) || !strings(p.cd) || !strings(p.ip)) {
     return deny('malformed');
   }
-  const secret = await secretOf(p.k);
+  const secret = await read(KEY_PREFIX + p.k);
   if (secret === null) return deny('key');
   const mac = crypto.createHmac('sha256', secret).update(parts[0] + '.' + parts[1]).digest('base64');
-  if (!same(mac.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), parts[2])) return deny('signature');
+  if (!same(b64url(mac), parts[2])) return deny('signature');
   if (p.e <= Math.floor(Date.now() / 1000)) return deny('expired');
-  if (await kvs.exists(GRANT_PREFIX + p.g)) return deny('revoked-grant');
-  if (await kvs.exists(SUB_PREFIX + p.s)) return deny('revoked-sub');
-  if (p.r !== undefined && !referrerOk(p.r, p.re === 1, header(req, 'referer'))) return deny('referrer');
-  if (p.c !== undefined) {
-    const listed = p.c.indexOf(header(req, 'cloudfront-viewer-country').toUpperCase()) >= 0;
-    if (p.cm === 'd' ? listed : !listed) return deny('country');
+  if (p.b !== undefined) {
+    const qs = req.querystring[SIG_PARAM], cs = req.cookies[SIG_COOKIE];
+    const sig = qs && qs.value ? qs.value : cs && cs.value ? cs.value : '';
+    if (sig === '' || b64url(crypto.createHash('sha256').update(sig).digest('base64')).slice(0, 22) !== p.b) return deny('binding');
   }
+  if (await kvs.exists(GRANT_PREFIX + p.g)) return deny('revoked-grant');
+  const rs = await read(SUB_PREFIX + p.s);
+  if (rs !== null && p.i <= revokedAt(rs)) return deny('revoked-sub');
+  if (p.r !== undefined && !referrerOk(p.r, p.re === 1, header(req, 'referer'))) return deny('referrer');
+  const country = header(req, 'cloudfront-viewer-country').toUpperCase();
+  if (p.ca !== undefined && p.ca.indexOf(country) < 0) return deny('country');
+  if (p.cd !== undefined && p.cd.indexOf(country) >= 0) return deny('country');
   if (p.ip !== undefined) {
     let inside = false;
     for (let i = 0; i < p.ip.length && !inside; i++) inside = inRange(event.viewer.ip, p.ip[i]);
@@ -156,6 +178,7 @@ async function handler(event) {
 
 const constants = [
   `const PARAM = '${EDGE_TOKEN_PARAMETER}', COOKIE = '${EDGE_TOKEN_COOKIE}', DENY_HEADER = '${EDGE_DENY_HEADER}';`,
+  `const SIG_PARAM = '${SIGNATURE_PARAMETER}', SIG_COOKIE = '${SIGNATURE_COOKIE}';`,
   `const VERSION = '${EDGE_TOKEN_VERSION}', MAX_TOKEN = ${MAX_EDGE_TOKEN_LENGTH};`,
   `const KEY_PREFIX = '${EDGE_KVS_KEY_PREFIX}', GRANT_PREFIX = '${EDGE_KVS_REVOKED_GRANT_PREFIX}', SUB_PREFIX = '${EDGE_KVS_REVOKED_SUB_PREFIX}';`,
 ]

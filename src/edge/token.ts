@@ -22,6 +22,18 @@ export const MAX_COUNTRIES = 50
 export const MAX_IP_RANGES = 10
 /** Characters of the base64url SHA-256 of `sub` a token carries (128 bits). */
 export const SUB_HASH_LENGTH = 22
+/** Characters of the base64url SHA-256 of the CloudFront signature a bound token carries (128 bits). */
+export const BINDING_LENGTH = 22
+/** The query parameter and the cookie a bound token's signature is read from, in that order. */
+export const SIGNATURE_PARAMETER = 'Signature'
+export const SIGNATURE_COOKIE = 'CloudFront-Signature'
+// CloudFront's signatures are base64 with + = / as - _ ~; bounded so hashing caller input stays cheap.
+const MAX_SIGNATURE_LENGTH = 4096
+const SIGNATURE_PATTERN = /^[A-Za-z0-9~_-]+$/
+/** Revocation values in the KeyValueStore: `{"t":<revokedAt>,"x":<removeAfter>,"r":"<reason>"?}` (epoch seconds). */
+export const MAX_REVOCATION_REASON_LENGTH = 200
+/** CloudFront KeyValueStore values are at most 1 KB. */
+export const MAX_REVOCATION_VALUE_BYTES = 1024
 export const MIN_SECRET_LENGTH = 32
 const MAX_SECRET_LENGTH = 256
 
@@ -29,9 +41,10 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/
 const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,16}$/
 const SECRET_PATTERN = /^[A-Za-z0-9_-]+$/
 const SUB_HASH_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${SUB_HASH_LENGTH}}$`)
+const BINDING_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${BINDING_LENGTH}}$`)
 // A host, or `*.` and a host: the function matches the referrer's host exactly or by suffix.
-const REFERRER_PATTERN = /^(\*\.)?(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/
-const COUNTRY_PATTERN = /^[A-Z]{2}$/
+export const REFERRER_PATTERN = /^(\*\.)?(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/
+export const COUNTRY_PATTERN = /^[A-Z]{2}$/
 
 /** Why a token is refused; the function answers 403 with the same word in `x-edge-deny`. */
 export const EDGE_DENY_REASONS = [
@@ -41,6 +54,7 @@ export const EDGE_DENY_REASONS = [
   'key',
   'signature',
   'expired',
+  'binding',
   'revoked-grant',
   'revoked-sub',
   'referrer',
@@ -57,8 +71,11 @@ export interface EdgeViewerRules {
   referrers?: readonly string[]
   /** With `referrers`: a request without a Referer is allowed too. */
   allowEmptyReferrer?: boolean
-  /** ISO 3166-1 alpha-2 codes compared with CloudFront-Viewer-Country. */
-  countries?: { mode: 'allow' | 'deny'; codes: readonly string[] }
+  /**
+   * ISO 3166-1 alpha-2 codes compared with CloudFront-Viewer-Country: outside `allow` or inside `deny` is refused;
+   * a request without the header fails an allow list and passes a deny list.
+   */
+  countries?: { allow?: readonly string[]; deny?: readonly string[] }
   /** IPv4 or IPv6 CIDRs the viewer's address must fall in. */
   ipRanges?: readonly string[]
 }
@@ -67,8 +84,12 @@ export interface EdgeTokenInput extends EdgeViewerRules {
   grantId: string
   /** The caller's `sub`; only its truncated hash goes in the token. */
   sub: string
+  /** Epoch seconds; a subject revocation at `t` denies tokens issued at or before `t`. */
+  issuedAt: number
   /** Epoch seconds. */
   expires: number
+  /** The CloudFront `Signature` value the token travels with; only its truncated hash goes in the token. */
+  binding?: string
 }
 
 export interface EdgeKey {
@@ -83,11 +104,13 @@ export interface EdgeTokenPayload {
   k: string
   g: string
   s: string
+  i: number
   e: number
+  b?: string
   r?: string[]
   re?: 1
-  c?: string[]
-  cm?: 'a' | 'd'
+  ca?: string[]
+  cd?: string[]
   ip?: string[]
 }
 
@@ -98,13 +121,28 @@ export interface EdgeViewer {
   country?: string
   /** The viewer's address (`event.viewer.ip`). */
   ip: string
+  /** The `Signature` query parameter, else the CloudFront-Signature cookie: what a bound token is checked against. */
+  signature?: string
 }
 
 export type EdgeVerdict = { allowed: true; payload: EdgeTokenPayload } | { allowed: false; reason: EdgeDenyReason }
 
 export interface EdgeRevocations {
   isGrantRevoked(grantId: string): boolean
-  isSubjectRevoked(subHash: string): boolean
+  /** When the subject was revoked (the value's `t`); tokens with `i <= t` are denied. */
+  subjectRevokedAt(subHash: string): number | undefined
+}
+
+export const NO_REVOCATIONS: EdgeRevocations = { isGrantRevoked: () => false, subjectRevokedAt: () => undefined }
+
+/** A revocation's KeyValueStore value. */
+export interface RevocationValue {
+  /** Revoked at, epoch seconds. */
+  t: number
+  /** Remove the key after, epoch seconds (once every token it could deny has expired). */
+  x: number
+  /** Why, for people reading the store. */
+  r?: string
 }
 
 function invalid(message: string): CodedError<EdgeTokenErrorCode> {
@@ -114,6 +152,59 @@ function invalid(message: string): CodedError<EdgeTokenErrorCode> {
 /** The `s` field: the first 22 base64url characters of SHA-256(sub); revocations by subject are keyed by it. */
 export function hashSubject(sub: string): string {
   return createHash('sha256').update(sub, 'utf8').digest('base64url').slice(0, SUB_HASH_LENGTH)
+}
+
+/** The `b` field: the first 22 base64url characters of SHA-256 of the CloudFront `Signature` value. */
+export function bindingHash(signature: string): string {
+  return createHash('sha256').update(signature, 'utf8').digest('base64url').slice(0, BINDING_LENGTH)
+}
+
+const isEpoch = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
+
+export function formatRevocationValue(value: RevocationValue): string {
+  if (!isEpoch(value.t) || !isEpoch(value.x)) throw invalid('a revocation\'s t and x are epoch seconds')
+  if (value.r !== undefined && value.r.length > MAX_REVOCATION_REASON_LENGTH) {
+    throw invalid(`a revocation's reason is at most ${MAX_REVOCATION_REASON_LENGTH} characters`)
+  }
+  return JSON.stringify({ t: value.t, x: value.x, ...(value.r !== undefined && { r: value.r }) })
+}
+
+/** The value as written by formatRevocationValue, undefined when it is not one. */
+export function parseRevocationValue(json: string): RevocationValue | undefined {
+  if (json.length > MAX_REVOCATION_VALUE_BYTES) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  const { t, x, r } = value as Record<string, unknown>
+  if (!isEpoch(t) || !isEpoch(x)) return undefined
+  if (r !== undefined && (typeof r !== 'string' || r.length > MAX_REVOCATION_REASON_LENGTH)) return undefined
+  return { t, x, ...(r !== undefined && { r }) }
+}
+
+/**
+ * The `t` the function reads from a subject's revocation value (`undefined` value: not revoked). A value it cannot
+ * read revokes every token of the subject, as in the function: Infinity.
+ */
+export function revokedAtOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  try {
+    const t: unknown = (JSON.parse(value) as { t?: unknown }).t
+    return typeof t === 'number' ? t : Number.POSITIVE_INFINITY
+  } catch {
+    return Number.POSITIVE_INFINITY
+  }
+}
+
+/** Revocations as the function reads them from KeyValueStore entries (`lookup` answers a key's value or undefined). */
+export function revocationsFromStore(lookup: (key: string) => string | undefined): EdgeRevocations {
+  return {
+    isGrantRevoked: (grantId) => lookup(EDGE_KVS_REVOKED_GRANT_PREFIX + grantId) !== undefined,
+    subjectRevokedAt: (subHash) => revokedAtOf(lookup(EDGE_KVS_REVOKED_SUB_PREFIX + subHash)),
+  }
 }
 
 export function checkEdgeKey(key: EdgeKey): void {
@@ -130,6 +221,9 @@ function checkList(name: string, values: readonly string[] | undefined, max: num
   if (bad !== undefined) throw invalid(`${name} has an invalid entry: ${JSON.stringify(bad.slice(0, 64))}`)
 }
 
+export const isReferrerPattern = (value: string): boolean => REFERRER_PATTERN.test(value)
+export const isCountryCode = (value: string): boolean => COUNTRY_PATTERN.test(value)
+
 export function isCidr(value: string): boolean {
   const slash = value.indexOf('/')
   if (slash < 0) return false
@@ -143,19 +237,28 @@ export function isCidr(value: string): boolean {
 export function buildEdgePayload(input: EdgeTokenInput, keyId: string): EdgeTokenPayload {
   if (!ID_PATTERN.test(input.grantId)) throw invalid('grantId is 1 to 32 characters of A-Z a-z 0-9 _ -')
   if (input.sub === '') throw invalid('sub is empty')
+  if (!isEpoch(input.issuedAt)) throw invalid('issuedAt is epoch seconds')
   if (!Number.isSafeInteger(input.expires) || input.expires <= 0) throw invalid('expires is positive epoch seconds')
-  checkList('referrers', input.referrers, MAX_REFERRER_PATTERNS, (value) => REFERRER_PATTERN.test(value))
-  checkList('countries', input.countries?.codes, MAX_COUNTRIES, (value) => COUNTRY_PATTERN.test(value))
+  if (input.binding !== undefined && (input.binding.length > MAX_SIGNATURE_LENGTH || !SIGNATURE_PATTERN.test(input.binding))) {
+    throw invalid('binding is a CloudFront Signature value')
+  }
+  checkList('referrers', input.referrers, MAX_REFERRER_PATTERNS, isReferrerPattern)
+  checkList('countries.allow', input.countries?.allow, MAX_COUNTRIES, isCountryCode)
+  checkList('countries.deny', input.countries?.deny, MAX_COUNTRIES, isCountryCode)
   checkList('ipRanges', input.ipRanges, MAX_IP_RANGES, isCidr)
   if (input.allowEmptyReferrer === true && input.referrers === undefined) throw invalid('allowEmptyReferrer needs referrers')
+  const { allow, deny } = input.countries ?? {}
   return {
     k: keyId,
     g: input.grantId,
     s: hashSubject(input.sub),
+    i: input.issuedAt,
     e: input.expires,
+    ...(input.binding !== undefined && { b: bindingHash(input.binding) }),
     ...(input.referrers !== undefined && { r: [...input.referrers] }),
     ...(input.allowEmptyReferrer === true && { re: 1 as const }),
-    ...(input.countries !== undefined && { c: [...input.countries.codes], cm: input.countries.mode === 'allow' ? ('a' as const) : ('d' as const) }),
+    ...(allow !== undefined && { ca: [...allow] }),
+    ...(deny !== undefined && { cd: [...deny] }),
     ...(input.ipRanges !== undefined && { ip: [...input.ipRanges] }),
   }
 }
@@ -184,24 +287,26 @@ function isPayload(value: unknown): value is EdgeTokenPayload {
     typeof payload.g === 'string' &&
     typeof payload.s === 'string' &&
     SUB_HASH_PATTERN.test(payload.s) &&
+    isEpoch(payload.i) &&
     typeof payload.e === 'number' &&
+    (payload.b === undefined || (typeof payload.b === 'string' && BINDING_PATTERN.test(payload.b))) &&
     strings(payload.r) &&
-    strings(payload.c) &&
-    strings(payload.ip) &&
-    (payload.cm === undefined || payload.cm === 'a' || payload.cm === 'd')
+    strings(payload.ca) &&
+    strings(payload.cd) &&
+    strings(payload.ip)
   )
 }
 
 /**
- * Reads a token the way the function does: shape, version, key, signature, expiry, revocations, then the viewer
- * rules. `keys` are the secrets by id (two during a rotation).
+ * Reads a token the way the function does: shape, version, key, signature, expiry, binding, revocations, then the
+ * viewer rules. `keys` are the secrets by id (two during a rotation).
  */
 export function verifyEdgeToken(
   token: string | undefined,
   keys: ReadonlyMap<string, string>,
   viewer: EdgeViewer,
   now: number,
-  revocations: EdgeRevocations = { isGrantRevoked: () => false, isSubjectRevoked: () => false },
+  revocations: EdgeRevocations = NO_REVOCATIONS,
 ): EdgeVerdict {
   const deny = (reason: EdgeDenyReason): EdgeVerdict => ({ allowed: false, reason })
   if (token === undefined || token === '') return deny('missing')
@@ -222,13 +327,16 @@ export function verifyEdgeToken(
   const given = Buffer.from(signature)
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return deny('signature')
   if (payload.e <= now) return deny('expired')
-  if (revocations.isGrantRevoked(payload.g)) return deny('revoked-grant')
-  if (revocations.isSubjectRevoked(payload.s)) return deny('revoked-sub')
-  if (payload.r !== undefined && !referrerAllowed(payload.r, payload.re === 1, viewer.referer)) return deny('referrer')
-  if (payload.c !== undefined) {
-    const listed = viewer.country !== undefined && payload.c.includes(viewer.country.toUpperCase())
-    if (payload.cm === 'd' ? listed : !listed) return deny('country')
+  if (payload.b !== undefined && (viewer.signature === undefined || viewer.signature === '' || bindingHash(viewer.signature) !== payload.b)) {
+    return deny('binding')
   }
+  if (revocations.isGrantRevoked(payload.g)) return deny('revoked-grant')
+  const revokedAt = revocations.subjectRevokedAt(payload.s)
+  if (revokedAt !== undefined && payload.i <= revokedAt) return deny('revoked-sub')
+  if (payload.r !== undefined && !referrerAllowed(payload.r, payload.re === 1, viewer.referer)) return deny('referrer')
+  const country = (viewer.country ?? '').toUpperCase()
+  if (payload.ca !== undefined && !payload.ca.includes(country)) return deny('country')
+  if (payload.cd !== undefined && payload.cd.includes(country)) return deny('country')
   if (payload.ip !== undefined && !payload.ip.some((range) => inRange(viewer.ip, range))) return deny('ip')
   return { allowed: true, payload }
 }
@@ -270,6 +378,7 @@ export function parseAddress(text: string): number[] | undefined {
   return words.flatMap((word) => [word >> 8, word & 255])
 }
 
+/** Whether `cidr` holds `ip` (same family only: an IPv4-mapped IPv6 address is not in an IPv4 range). */
 export function inRange(ip: string, cidr: string): boolean {
   const slash = cidr.indexOf('/')
   const network = parseAddress(cidr.slice(0, slash))
@@ -281,4 +390,11 @@ export function inRange(ip: string, cidr: string): boolean {
     if (((network[index] ?? 0) & mask) !== ((address[index] ?? 0) & mask)) return false
   }
   return true
+}
+
+/** Whether every address of `inner` is in `outer` (both CIDRs; families must match). */
+export function cidrContains(outer: string, inner: string): boolean {
+  if (!isCidr(outer) || !isCidr(inner)) return false
+  const slash = inner.indexOf('/')
+  return Number(outer.slice(outer.indexOf('/') + 1)) <= Number(inner.slice(slash + 1)) && inRange(inner.slice(0, slash), outer)
 }

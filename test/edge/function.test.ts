@@ -11,7 +11,7 @@ const NEXT_KEY = { id: 'k2', secret: 'k2-secret-0123456789abcdefghijklmnopqrstu'
 const FAR = Math.floor(Date.now() / 1000) + 3600
 
 function grant(overrides: Partial<EdgeTokenInput> = {}): EdgeTokenInput {
-  return { grantId: 'g-abc123', sub: 'user-42', expires: FAR, ...overrides }
+  return { grantId: 'g-abc123', sub: 'user-42', issuedAt: FAR - 7200, expires: FAR, ...overrides }
 }
 
 interface Viewer {
@@ -125,8 +125,8 @@ describe('edge function source', () => {
   })
 
   it('allows or denies by CloudFront-Viewer-Country', () => {
-    const allow = createEdgeToken(grant({ countries: { mode: 'allow', codes: ['FR', 'DE'] } }), KEY)
-    const deny = createEdgeToken(grant({ countries: { mode: 'deny', codes: ['US'] } }), KEY)
+    const allow = createEdgeToken(grant({ countries: { allow: ['FR', 'DE'] } }), KEY)
+    const deny = createEdgeToken(grant({ countries: { deny: ['US'] } }), KEY)
     assert.equal(outcome({ token: allow, headers: { 'CloudFront-Viewer-Country': 'DE' } }), 'pass')
     assert.equal(outcome({ token: allow, headers: { 'CloudFront-Viewer-Country': 'US' } }), 'country')
     assert.equal(outcome({ token: allow }), 'country')

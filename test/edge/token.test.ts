@@ -18,7 +18,7 @@ import {
 const KEY = { id: 'k1', secret: 'reference-secret-0123456789abcdefghijklmn' }
 const NOW = 1_900_000_000
 const keys = new Map([[KEY.id, KEY.secret]])
-const input = (overrides: Partial<EdgeTokenInput> = {}): EdgeTokenInput => ({ grantId: 'g1', sub: 'alice', expires: NOW + 60, ...overrides })
+const input = (overrides: Partial<EdgeTokenInput> = {}): EdgeTokenInput => ({ grantId: 'g1', sub: 'alice', issuedAt: NOW - 60, expires: NOW + 60, ...overrides })
 
 function codeOf(run: () => unknown): string {
   try {
@@ -31,7 +31,7 @@ function codeOf(run: () => unknown): string {
 
 describe('edge token', () => {
   it('is v1.<payload>.<HMAC-SHA256> with short fields and only the hash of sub', () => {
-    const token = createEdgeToken(input({ referrers: ['example.com'], allowEmptyReferrer: true, countries: { mode: 'deny', codes: ['US'] }, ipRanges: ['2001:db8::/32'] }), KEY)
+    const token = createEdgeToken(input({ referrers: ['example.com'], allowEmptyReferrer: true, countries: { deny: ['US'] }, ipRanges: ['2001:db8::/32'] }), KEY)
     const [version, payload, mac] = token.split('.')
     assert.equal(version, 'v1')
     assert.match(token, /^[A-Za-z0-9._-]+$/, 'URL-safe without encoding')
@@ -39,11 +39,11 @@ describe('edge token', () => {
       k: 'k1',
       g: 'g1',
       s: hashSubject('alice'),
+      i: NOW - 60,
       e: NOW + 60,
       r: ['example.com'],
       re: 1,
-      c: ['US'],
-      cm: 'd',
+      cd: ['US'],
       ip: ['2001:db8::/32'],
     })
     assert.ok(!token.includes(Buffer.from('alice').toString('base64url')), 'the sub itself is not in the token')
@@ -58,7 +58,7 @@ describe('edge token', () => {
     assert.equal(codeOf(() => createEdgeToken(input({ referrers: ['https://example.com'] }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
     assert.equal(codeOf(() => createEdgeToken(input({ referrers: [] }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
     assert.equal(codeOf(() => createEdgeToken(input({ allowEmptyReferrer: true }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
-    assert.equal(codeOf(() => createEdgeToken(input({ countries: { mode: 'allow', codes: ['fr'] } }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
+    assert.equal(codeOf(() => createEdgeToken(input({ countries: { allow: ['fr'] } }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
     assert.equal(codeOf(() => createEdgeToken(input({ ipRanges: ['2001:db8::/129'] }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
     assert.equal(codeOf(() => createEdgeToken(input({ ipRanges: ['10.0.0.0/33'] }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
     assert.equal(codeOf(() => createEdgeToken(input({ ipRanges: Array.from({ length: 11 }, () => '10.0.0.0/8') }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
@@ -76,7 +76,7 @@ describe('edge token', () => {
     assert.deepEqual(verifyEdgeToken(createEdgeToken(input(), next), keys, viewer, NOW), { allowed: false, reason: 'key' })
     assert.deepEqual(verifyEdgeToken(createEdgeToken(input(), KEY), keys, viewer, NOW + 60), { allowed: false, reason: 'expired' })
     assert.deepEqual(verifyEdgeToken(undefined, keys, viewer, NOW), { allowed: false, reason: 'missing' })
-    const revocations = { isGrantRevoked: (id: string) => id === 'g1', isSubjectRevoked: () => false }
+    const revocations = { isGrantRevoked: (id: string) => id === 'g1', subjectRevokedAt: () => undefined }
     assert.deepEqual(verifyEdgeToken(createEdgeToken(input(), KEY), keys, viewer, NOW, revocations), { allowed: false, reason: 'revoked-grant' })
   })
 
@@ -89,15 +89,15 @@ describe('edge token', () => {
       { token: createEdgeToken(input({ expires: now + 60, sub: 'mallory' }), KEY), viewer: { ip: '192.0.2.1' } },
       { token: createEdgeToken(input({ expires: now + 60, referrers: ['*.example.com'] }), KEY), viewer: { ip: '192.0.2.1', referer: 'https://x.example.com/' } },
       { token: createEdgeToken(input({ expires: now + 60, referrers: ['*.example.com'] }), KEY), viewer: { ip: '192.0.2.1', referer: 'https://example.com/' } },
-      { token: createEdgeToken(input({ expires: now + 60, countries: { mode: 'allow', codes: ['FR'] } }), KEY), viewer: { ip: '192.0.2.1', country: 'fr' } },
-      { token: createEdgeToken(input({ expires: now + 60, countries: { mode: 'deny', codes: ['FR'] } }), KEY), viewer: { ip: '192.0.2.1', country: 'FR' } },
+      { token: createEdgeToken(input({ expires: now + 60, countries: { allow: ['FR'] } }), KEY), viewer: { ip: '192.0.2.1', country: 'fr' } },
+      { token: createEdgeToken(input({ expires: now + 60, countries: { deny: ['FR'] } }), KEY), viewer: { ip: '192.0.2.1', country: 'FR' } },
       { token: createEdgeToken(input({ expires: now + 60, ipRanges: ['2001:db8::/126'] }), KEY), viewer: { ip: '2001:db8::3' } },
       { token: createEdgeToken(input({ expires: now + 60, ipRanges: ['2001:db8::/126'] }), KEY), viewer: { ip: '2001:db8::4' } },
       { token: 'v1.x', viewer: { ip: '192.0.2.1' } },
       { token: 'v9.e30.x', viewer: { ip: '192.0.2.1' } },
     ]
     const store = new Map([[`hmac:${KEY.id}`, KEY.secret], ['revoked:g:revoked', '1'], [`revoked:s:${hashSubject('mallory')}`, '1']])
-    const revocations = { isGrantRevoked: (id: string) => store.has(`revoked:g:${id}`), isSubjectRevoked: (hash: string) => store.has(`revoked:s:${hash}`) }
+    const revocations = { isGrantRevoked: (id: string) => store.has(`revoked:g:${id}`), subjectRevokedAt: (hash: string) => (store.has(`revoked:s:${hash}`) ? NOW : undefined) }
     const reasons = new Set<string>()
     for (const { token, viewer } of cases) {
       const reference = verifyEdgeToken(token, keys, viewer, now, revocations)

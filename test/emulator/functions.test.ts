@@ -116,7 +116,7 @@ describe('emulator: CloudFront Functions and KeyValueStore', () => {
   it('TestFunction runs the edge function with the store\'s live content: a valid grant passes, a revoked one is 403', async () => {
     const { cloudfront, endpoint } = context
     const { name, arn, etag, dataEtag } = await deployEdgeFunction()
-    const token = createEdgeToken({ grantId: 'grant-1', sub: 'user-1', expires: FAR }, KEY)
+    const token = createEdgeToken({ grantId: 'grant-1', sub: 'user-1', issuedAt: FAR - 7200, expires: FAR }, KEY)
     const test = () => cloudfront.send(new TestFunctionCommand({ Name: name, IfMatch: etag, EventObject: encode(JSON.stringify(viewerEvent(token))) }))
 
     const passed = await test()
@@ -227,7 +227,7 @@ describe('emulator: `aws cloudfront test-function`', needs('aws'), () => {
     // fileb:// hands the CLI raw bytes whichever CLI major version (v1 takes blobs raw, v2 as base64).
     const eventFile = (grantId: string) => {
       const path = join(AWS_CLI_HOME, `${grantId}.json`)
-      writeFileSync(path, JSON.stringify(viewerEvent(createEdgeToken({ grantId, sub: 'cli-user', expires: FAR }, KEY))))
+      writeFileSync(path, JSON.stringify(viewerEvent(createEdgeToken({ grantId, sub: 'cli-user', issuedAt: FAR - 7200, expires: FAR }, KEY))))
       return `fileb://${path}`
     }
     const [revoked, valid] = await Promise.all(
