@@ -20,7 +20,7 @@ import {
   type FunctionConfig,
 } from '@aws-sdk/client-cloudfront'
 import { EDGE_FUNCTION_RUNTIME, EDGE_FUNCTION_SOURCE } from '../../src/edge/function-source.js'
-import { createEdgeToken } from '../../src/edge/token.js'
+import { createEdgeToken, formatRevocationValue } from '../../src/edge/token.js'
 import { AWS_CLI_HOME, awsJson } from '../support/aws-cli.js'
 import { needs } from '../support/tools.js'
 import { rejectsWith, uniqueReference, useEmulator } from './helpers.js'
@@ -126,7 +126,7 @@ describe('emulator: CloudFront Functions and KeyValueStore', () => {
     assert.ok(Number(passed.TestResult?.ComputeUtilization) >= 1 && Number(passed.TestResult?.ComputeUtilization) <= 100, 'a utilization between 1 and 100')
     assert.equal(passed.TestResult?.FunctionSummary?.Name, name)
 
-    const revoked = await kvsCall(endpoint, 'POST', keysPath(arn), { Puts: [{ Key: 'revoked:g:grant-1', Value: '1' }], Deletes: [] }, dataEtag)
+    const revoked = await kvsCall(endpoint, 'POST', keysPath(arn), { Puts: [{ Key: 'revoked:g:grant-1', Value: formatRevocationValue({ t: FAR - 3600, x: FAR }) }], Deletes: [] }, dataEtag)
     assert.equal(revoked.status, 200, JSON.stringify(revoked.json))
     const denied = JSON.parse((await test()).TestResult?.FunctionOutput ?? '{}')
     assert.equal(denied.response?.statusCode, 403)
@@ -214,7 +214,7 @@ describe('emulator: `aws cloudfront test-function`', needs('aws'), () => {
     const { KeyValueStore } = await cloudfront.send(new CreateKeyValueStoreCommand({ Name: uniqueReference('cli-kvs') }))
     const arn = KeyValueStore?.ARN ?? ''
     const current = await kvsCall(endpoint, 'GET', `/key-value-stores/${encodeURIComponent(arn)}`)
-    const puts = [{ Key: `hmac:${KEY.id}`, Value: KEY.secret }, { Key: 'revoked:g:grant-revoked', Value: '1' }]
+    const puts = [{ Key: `hmac:${KEY.id}`, Value: KEY.secret }, { Key: 'revoked:g:grant-revoked', Value: formatRevocationValue({ t: FAR - 3600, x: FAR, r: 'test' }) }]
     assert.equal((await kvsCall(endpoint, 'POST', keysPath(arn), { Puts: puts }, current.etag)).status, 200)
     const Name = uniqueReference('cli-edge')
     const { ETag } = await cloudfront.send(
