@@ -592,6 +592,8 @@ export interface components {
         /** SignedUrl */
         SignedUrl: {
             url: string;
+            /** @description Names this grant: in the service's log line, and in an edge revocation (16 base64url characters) */
+            grantId: string;
             /** @description Epoch seconds */
             expires: number;
             /** Format: date-time */
@@ -607,6 +609,8 @@ export interface components {
         /** SignedUrlBatchItem */
         SignedUrlBatchItem: {
             url: string;
+            /** @description Names this grant: in the service's log line, and in an edge revocation (16 base64url characters) */
+            grantId: string;
             /** @description Epoch seconds */
             expires: number;
             /** @description ISO 8601 date-time */
@@ -669,6 +673,8 @@ export interface components {
                 "CloudFront-Key-Pair-Id": string;
                 "CloudFront-Hash-Algorithm"?: string;
             };
+            /** @description Names this grant: in the service's log line, and in an edge revocation (16 base64url characters) */
+            grantId: string;
             /** @description Epoch seconds */
             expires: number;
             /** Format: date-time */
@@ -708,6 +714,8 @@ export interface components {
                 /** @enum {string} */
                 "Hash-Algorithm"?: "SHA256";
             };
+            /** @description Names this grant: in the service's log line, and in an edge revocation (16 base64url characters) */
+            grantId: string;
             /** @description Epoch seconds */
             expires: number;
             /** Format: date-time */
@@ -749,6 +757,8 @@ export interface components {
             stream: string;
             /** @description The same with ?, = and & written %3F, %3D, %26 for Flash players */
             streamEscaped: string;
+            /** @description Names this grant: in the service's log line, and in an edge revocation (16 base64url characters) */
+            grantId: string;
             /** @description Epoch seconds */
             expires: number;
             /** Format: date-time */
@@ -1415,7 +1425,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Redirect to a freshly signed URL (Location header) */
+            /** @description Redirect to a freshly signed URL (Location header); the Grant-Id header names the grant */
             302: {
                 headers: {
                     [name: string]: unknown;

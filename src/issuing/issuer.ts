@@ -9,6 +9,7 @@ import { planSignedCookies, setCookieHeaders, type CloudFrontCookies, type Cooki
 import { resolveDistribution, type Distribution } from './distributions.js'
 import { planSignedQuery, type QueryRequest } from './query.js'
 import { planSignedStream, type StreamRequest } from './stream.js'
+import { newGrantId } from './grant-id.js'
 import { planSignedUrl, type UrlRequest } from './url.js'
 
 /** Who asks: the verified caller and the address it calls from (trustProxy applied); a Fastify request is one. */
@@ -25,6 +26,8 @@ export interface SigningChoice {
 
 /** What every signing answer carries besides the credential itself. */
 export interface AnswerFields {
+  /** Names this grant in the logs and in a revocation. */
+  grantId: string
   expires: number
   expiresAt: string
   policy: Policy['type']
@@ -74,7 +77,7 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
     const signed = await sign('url', plan.policy, plan.distribution, request)
     const { expires } = signed.policy.conditions
     return {
-      answer: { url: buildSignedUrl(plan.url, signed), expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
+      answer: { url: buildSignedUrl(plan.url, signed), grantId: newGrantId(), expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
       distribution: plan.distribution,
     }
   }
@@ -111,7 +114,7 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
       const cookies = buildSignedCookies(signed) as CloudFrontCookies
       const { expires } = signed.policy.conditions
       return {
-        answer: { cookies, expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
+        answer: { cookies, grantId: newGrantId(), expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
         distribution: plan.distribution,
         setCookie: request.setCookies ? setCookieHeaders(cookies, plan.distribution.cookies!, expires - ctx.now) : undefined,
       }
@@ -127,6 +130,7 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
         answer: {
           query: params.map(([name, value]) => `${name}=${value}`).join('&'),
           params: Object.fromEntries(params) as QueryParams,
+          grantId: newGrantId(),
           expires,
           expiresAt: isoFromEpoch(expires),
           policy: signed.policy.type,
@@ -144,7 +148,7 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
       const { stream, streamEscaped } = buildSignedStream(plan.name, signed)
       const { expires } = signed.policy.conditions
       return {
-        answer: { streamer: plan.streamer, stream, streamEscaped, expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
+        answer: { streamer: plan.streamer, stream, streamEscaped, grantId: newGrantId(), expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
         distribution: plan.distribution,
       }
     },
@@ -153,13 +157,13 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
      * The signed URL a player is redirected to: the distribution's default lifetime, shortened to the
      * token's maxTtlSeconds (a player cannot choose one), the active key and its default hash.
      */
-    async issuePlayback(query: { distribution: string; path: string }, who: Who): Promise<{ url: string; signed: SignedPolicy; distribution: Distribution }> {
+    async issuePlayback(query: { distribution: string; path: string }, who: Who): Promise<{ url: string; grantId: string; signed: SignedPolicy; distribution: Distribution }> {
       const ctx = contextFor(who)
       const distribution = resolveDistribution(ctx, query.distribution)
       const expiresIn = Math.min(distribution.defaultTtlSeconds, who.caller.maxTtlSeconds ?? Infinity)
       const plan = planSignedUrl({ distribution: query.distribution, path: query.path, expiresIn }, ctx, distribution)
       const signed = await sign('url', plan.policy, distribution, NO_CHOICE)
-      return { url: buildSignedUrl(plan.url, signed), signed, distribution }
+      return { url: buildSignedUrl(plan.url, signed), grantId: newGrantId(), signed, distribution }
     },
   }
 }

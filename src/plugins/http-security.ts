@@ -5,7 +5,7 @@ import { appError } from '../http/errors.js'
 import { API_SECURITY_HEADERS } from '../http/security-headers.js'
 
 /** Response headers a browser frontend may read besides the safelisted ones. */
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']
+const EXPOSED_HEADERS = ['x-request-id', 'grant-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']
 
 /**
  * Security headers for a JSON API (nothing may be framed, embedded or cached, scripts never run),

@@ -28,6 +28,8 @@ describe('GET /v1/playback', () => {
     assert.equal(getParam(location, 'Key-Pair-Id'), RSA_KEY_ID)
     assertVerdict(inspectWithTestKeys(location, { at: NOW }), 'allow')
     assertVerdict(inspectWithTestKeys(location, { at: NOW + 300 }), 'EXPIRED')
+    assert.match(String(res.headers['grant-id']), /^[A-Za-z0-9_-]{16}$/, 'the grant\'s ID in Grant-Id')
+    assert.ok(!location.includes(String(res.headers['grant-id'])), 'a distribution without the edge layer signs no grant ID')
   })
 
   it('accepts the token as access_token in the query, for players that cannot send headers', async (t) => {
@@ -92,6 +94,7 @@ describe('GET /v1/playback', () => {
     assert.equal(refused.statusCode, 403)
     const text = logs.text()
     assert.match(text, /playback redirect/)
+    assert.equal(JSON.parse(text.split('\n').find((line) => line.includes('playback redirect'))!).grantId, ok.headers['grant-id'], 'the grant ID is logged, to revoke it')
     assert.match(text, /access_token=\[redacted\]/)
     assert.ok(!text.includes(SIGN), 'the token')
     assert.ok(!text.includes(SIGN.split('.')[2]), 'the token\'s signature')

@@ -5,7 +5,7 @@ import { EC_KEY_ID, RSA_KEY_ID } from '../support/keys.js'
 import { bearer } from '../support/tokens.js'
 
 describe('POST /v1/signed-urls/batch', () => {
-  it('logs one line for the whole batch: counts, distributions, keys, policies, expiry range, error codes, never a URL', async (t) => {
+  it('logs one line for the whole batch: counts, distributions, keys, policies, grant IDs, expiry range, error codes, never a URL', async (t) => {
     const logs = captureLogs()
     const app = await build(t, { logLevel: 'info', logStream: logs.stream })
     const items = [
@@ -30,6 +30,21 @@ describe('POST /v1/signed-urls/batch', () => {
     assert.deepEqual(new Set(batch[0].keyIds), new Set([RSA_KEY_ID, EC_KEY_ID]))
     assert.deepEqual(new Set(batch[0].policies), new Set(['canned', 'custom']))
     assert.deepEqual(batch[0].expires, { min: answered[0].expires, max: answered[1].expires })
+    assert.deepEqual(batch[0].grantIds, answered.slice(0, 3).map((item) => (item as { grantId: string }).grantId), 'the signed items\' grant IDs, in order')
     for (const item of answered.slice(0, 3)) assert.ok(!logs.text().includes(new URL(item.url!).search.slice(1)), 'no signed query in the logs')
+  })
+})
+
+describe('POST /v1/signed-urls/batch: grant IDs in the log', () => {
+  it('names at most the first 100 signed items\' grant IDs', async (t) => {
+    const logs = captureLogs()
+    const app = await build(t, { logLevel: 'info', logStream: logs.stream })
+    const items = Array.from({ length: 120 }, (_, i) => ({ distribution: 'demo', path: `/videos/${i}.mp4` }))
+    const res = await app.inject({ method: 'POST', url: '/v1/signed-urls/batch', headers: bearer(), payload: { items } })
+    assert.equal(res.statusCode, 200)
+    const answered = res.json().items as Array<{ grantId: string }>
+    assert.equal(new Set(answered.map((item) => item.grantId)).size, 120, 'every item its own grant')
+    const batch = logs.text().trim().split('\n').map((line) => JSON.parse(line)).find((l) => l.msg === 'signed url batch')
+    assert.deepEqual(batch.grantIds, answered.slice(0, 100).map((item) => item.grantId))
   })
 })

@@ -20,6 +20,7 @@ export const DistributionName = Type.String({ minLength: 1, maxLength: 64, descr
 
 /** What every signing answer carries besides the credential itself. */
 export const AnswerFields = {
+  grantId: Type.String({ description: 'Names this grant: in the service\'s log line, and in an edge revocation (16 base64url characters)' }),
   expires: Type.Integer({ description: 'Epoch seconds' }),
   expiresAt: Type.String({ format: 'date-time' }),
   policy: Type.Union([Type.Literal('canned'), Type.Literal('custom')]),

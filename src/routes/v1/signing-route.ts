@@ -27,7 +27,7 @@ export function signingRoute<S extends { operationId: string }>(
   }
 }
 
-/** What a signing route logs of its answer: names, IDs and times, never the credential itself. */
+/** What a signing route logs of its answer: names, IDs (the grant's, to revoke it) and times, never the credential itself. */
 export function answerFacts({ answer, distribution }: Issued<AnswerFields>) {
-  return { distribution: distribution.name, keyId: answer.keyId, policy: answer.policy, expires: answer.expires }
+  return { distribution: distribution.name, grantId: answer.grantId, keyId: answer.keyId, policy: answer.policy, expires: answer.expires }
 }

@@ -18,10 +18,11 @@ export async function playbackRoutes(fastify: FastifyInstance) {
       { operationId: 'redirectToPlayback', querystring: PlaybackQuerySchema, response: withErrors({ 302: PlaybackRedirectSchema }) },
     ),
     async (request, reply) => {
-      const { url, signed, distribution } = await app.issuer.issuePlayback(request.query, request)
-      request.logSummary = { message: 'playback redirect', facts: { distribution: distribution.name, keyId: signed.keyId, policy: signed.policy.type, expires: signed.policy.conditions.expires } }
+      const { url, grantId, signed, distribution } = await app.issuer.issuePlayback(request.query, request)
+      request.logSummary = { message: 'playback redirect', facts: { distribution: distribution.name, grantId, keyId: signed.keyId, policy: signed.policy.type, expires: signed.policy.conditions.expires } }
       // The redirect's contract says no-store and no-referrer on its own, and embeds cross-origin (CORP) on this route only.
-      return reply.headers(PLAYBACK_REDIRECT_HEADERS).redirect(url, 302)
+      // The grant's ID for a player that reports it (to revoke it); the URL itself goes in Location only.
+      return reply.headers(PLAYBACK_REDIRECT_HEADERS).header('grant-id', grantId).redirect(url, 302)
     },
   )
 }

@@ -11,4 +11,4 @@ export const PlaybackQuerySchema = Type.Object(
 )
 export type PlaybackQuery = Static<typeof PlaybackQuerySchema>
 
-export const PlaybackRedirectSchema = Type.Null({ description: 'Redirect to a freshly signed URL (Location header)' })
+export const PlaybackRedirectSchema = Type.Null({ description: 'Redirect to a freshly signed URL (Location header); the Grant-Id header names the grant' })

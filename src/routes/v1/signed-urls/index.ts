@@ -26,11 +26,15 @@ function parseItem(raw: unknown, index: number): SignedUrlBody {
 
 type ItemError = { error: { statusCode: number; code: string; message: string } }
 
-/** What a batch signed, for its request's log line: the facts a single request logs, gathered, and the items' error codes. */
+/** A batch's log line names at most this many grant IDs (the first signed items'); the answer has them all. */
+export const BATCH_LOGGED_GRANT_IDS = 100
+
+/** What a batch signed, for its request's log line: the facts a single request logs, gathered (the first grant IDs), and the items' error codes. */
 function summariseBatch(results: ReadonlyArray<Issued<UrlAnswer> | { failure: unknown }>, items: ReadonlyArray<UrlAnswer | ItemError>) {
   const distributions = new Set<string>()
   const keyIds = new Set<string>()
   const policies = new Set<string>()
+  const grantIds: string[] = []
   const errors: Record<string, number> = {}
   let signed = 0
   let min = Infinity
@@ -46,6 +50,7 @@ function summariseBatch(results: ReadonlyArray<Issued<UrlAnswer> | { failure: un
     distributions.add((result as Issued<UrlAnswer>).distribution.name)
     keyIds.add(item.keyId)
     policies.add(item.policy)
+    if (grantIds.length < BATCH_LOGGED_GRANT_IDS) grantIds.push(item.grantId)
     min = Math.min(min, item.expires)
     max = Math.max(max, item.expires)
   }
@@ -56,6 +61,7 @@ function summariseBatch(results: ReadonlyArray<Issued<UrlAnswer> | { failure: un
     distributions: [...distributions],
     keyIds: [...keyIds],
     policies: [...policies],
+    grantIds,
     expires: signed === 0 ? undefined : { min, max },
   }
 }
