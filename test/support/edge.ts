@@ -2,7 +2,9 @@
 // judges every request to the distribution's host with the inspector (signed URL parameters, else
 // CloudFront-* cookies), answers 403 AccessDenied as CloudFront does, and serves media bytes with
 // the response-content-type and response-content-disposition overrides an S3 origin applies.
-// Other hosts (the web app's page) are handed to their own handlers.
+// Other hosts (the web app's page) are handed to their own handlers. With `viewerRequest`, each media request first
+// runs the distribution's viewer-request function on the request as received, as CloudFront does before it checks
+// the signature: a response from the function is answered as is (403 x-edge-deny), a request goes on to the judgement.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
@@ -10,7 +12,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runFunction } from '../../src/dev/emulator/function-runtime.js'
 import { inspectSignedRequest, type DenialReason, type VerificationKey } from '../../src/signing/inspect.js'
+import { EDGE_DENY_HEADER } from '../../src/edge/token.js'
+import { buildViewerRequestEvent, type EventValue, type ViewerRequestSource } from './edge-function.js'
 
 export interface TlsMaterial {
   key: string
@@ -43,8 +48,24 @@ export interface EdgeDecision {
   host: string
   path: string
   status: number
+  /** CloudFront's own judgement of the signature; null when it allowed or never judged (the function answered). */
   reason: DenialReason | null
-  source: 'url' | 'cookies'
+  /** Where the signature was read from; null when the function answered before CloudFront judged it. */
+  source: 'url' | 'cookies' | null
+  /** With `viewerRequest` only: the function's x-edge-deny reason, null when it handed the request on. */
+  edgeReason?: string | null
+}
+
+export interface ViewerRequestOptions {
+  /** The function and its store for a request's path, read at that request. */
+  source: ViewerRequestSource
+  /** The distribution's CloudFront domain (context.distributionDomainName). */
+  distributionDomainName: string
+  distributionId?: string
+  /** CloudFront-Viewer-Country for every request (default NL); a function to change it during a test, undefined for none. */
+  country?: string | (() => string | undefined)
+  /** The function's time budget; generous by default: tests judge the verdict, not the speed. */
+  timeoutMs?: number
 }
 
 export interface EdgeOptions {
@@ -61,6 +82,8 @@ export interface EdgeOptions {
   allowOrigin: string
   /** Handlers for the other hosts this server answers for (the web app). */
   sites?: Record<string, (request: IncomingMessage, response: ServerResponse) => void>
+  /** Runs the distribution's viewer-request function before each media request is judged (off by default). */
+  viewerRequest?: ViewerRequestOptions
 }
 
 export interface Edge {
@@ -70,24 +93,60 @@ export interface Edge {
   close: () => Promise<void>
 }
 
+const DEFAULT_VIEWER_COUNTRY = 'NL'
 const ACCESS_DENIED = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access denied</Message></Error>'
 
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const decisions: EdgeDecision[] = []
   const mediaHosts: readonly string[] = typeof options.mediaHost === 'string' ? [options.mediaHost] : options.mediaHost
 
-  function serveMedia(request: IncomingMessage, response: ServerResponse, host: string): void {
-    // The browser connects to a local port but believes it talks to port 443: CloudFront sees no port.
-    const url = `https://${host}${request.url}`
-    const inspection = inspectSignedRequest({ url, cookies: parseCookies(request.headers.cookie), at: options.now(), lookupKey: options.lookupKey })
-    const path = (request.url ?? '/').split('?')[0]
-    const file = options.media[path]
-    const status = inspection.verdict === 'deny' ? 403 : file === undefined ? 404 : 200
-    decisions.push({ host, path, status, reason: inspection.reason, source: inspection.source })
+  function setCorsHeaders(response: ServerResponse): void {
     response.setHeader('cache-control', 'no-store')
     response.setHeader('access-control-allow-origin', options.allowOrigin)
     response.setHeader('access-control-allow-credentials', 'true')
+    response.setHeader('access-control-expose-headers', 'x-edge-deny')
     response.setHeader('vary', 'Origin')
+  }
+
+  /** The viewer-request stage: true when the function answered (the response is sent), false when the request goes on. */
+  async function runViewerRequest(stage: ViewerRequestOptions, request: IncomingMessage, response: ServerResponse, host: string, path: string): Promise<boolean> {
+    const fn = await stage.source(path)
+    if (fn === undefined) return false
+    const country = typeof stage.country === 'function' ? stage.country() : 'country' in stage ? stage.country : DEFAULT_VIEWER_COUNTRY
+    const event = buildViewerRequestEvent(request, {
+      distributionDomainName: stage.distributionDomainName,
+      ...(stage.distributionId !== undefined && { distributionId: stage.distributionId }),
+      ...(country !== undefined && { country }),
+    })
+    const run = runFunction(fn.code, event, fn.store, { timeoutMs: stage.timeoutMs ?? 5000 })
+    setCorsHeaders(response)
+    if (run.error !== undefined) {
+      // CloudFront answers 503 when the function fails or runs over its budget.
+      decisions.push({ host, path, status: 503, reason: null, source: null, edgeReason: `function-error: ${run.error}` })
+      response.writeHead(503, { 'content-type': 'text/plain', 'x-cache': 'FunctionExecutionError from cloudfront' }).end('function error')
+      return true
+    }
+    const output = run.output as { statusCode?: number; headers?: Record<string, EventValue>; body?: string | { data?: string; encoding?: string } } | null
+    if (output?.statusCode === undefined) return false
+    const headers: Record<string, string | string[]> = {}
+    for (const [name, value] of Object.entries(output.headers ?? {})) headers[name] = value.multiValue?.map((item) => item.value) ?? value.value
+    const body = typeof output.body === 'string' ? output.body : output.body?.encoding === 'base64' ? Buffer.from(output.body.data ?? '', 'base64') : (output.body?.data ?? '')
+    decisions.push({ host, path, status: output.statusCode, reason: null, source: null, edgeReason: output.headers?.[EDGE_DENY_HEADER]?.value ?? null })
+    response.writeHead(output.statusCode, { ...headers, 'x-cache': 'FunctionGeneratedResponse from cloudfront' }).end(body)
+    return true
+  }
+
+  async function serveMedia(request: IncomingMessage, response: ServerResponse, host: string): Promise<void> {
+    const path = (request.url ?? '/').split('?')[0]
+    // The function sees the request as received, before CloudFront checks the signature.
+    if (options.viewerRequest !== undefined && (await runViewerRequest(options.viewerRequest, request, response, host, path))) return
+    // The browser connects to a local port but believes it talks to port 443: CloudFront sees no port.
+    const url = `https://${host}${request.url}`
+    const inspection = inspectSignedRequest({ url, cookies: parseCookies(request.headers.cookie), at: options.now(), lookupKey: options.lookupKey })
+    const file = options.media[path]
+    const status = inspection.verdict === 'deny' ? 403 : file === undefined ? 404 : 200
+    decisions.push({ host, path, status, reason: inspection.reason, source: inspection.source, ...(options.viewerRequest !== undefined && { edgeReason: null }) })
+    setCorsHeaders(response)
     if (status === 200) {
       response.writeHead(200, { 'content-type': file!.type, 'content-length': Buffer.byteLength(file!.body), ...responseOverrides(request.url ?? '/') })
       response.end(file!.body)
@@ -99,7 +158,14 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
 
   const server: Server = createServer({ key: options.tls.key, cert: options.tls.cert }, (request, response) => {
     const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()
-    if (mediaHosts.includes(host)) return serveMedia(request, response, host)
+    if (mediaHosts.includes(host)) {
+      serveMedia(request, response, host).catch((error: unknown) => {
+        console.error('local edge:', error)
+        if (!response.headersSent) response.writeHead(502)
+        response.end()
+      })
+      return
+    }
     const site = options.sites?.[host]
     if (site !== undefined) return site(request, response)
     response.writeHead(421).end()
