@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { runFunction } from '../../src/dev/emulator/function-runtime.js'
 import { EDGE_FUNCTION_SOURCE, MAX_FUNCTION_CODE_BYTES } from '../../src/edge/function-source.js'
-import { createEdgeToken, hashSubject, type EdgeTokenInput } from '../../src/edge/token.js'
+import { createEdgeToken, formatRevocationValue, hashSubject, type EdgeTokenInput } from '../../src/edge/token.js'
 
 const KEY = { id: 'k1', secret: 'k1-secret-0123456789abcdefghijklmnopqrstu' }
 const NEXT_KEY = { id: 'k2', secret: 'k2-secret-0123456789abcdefghijklmnopqrstu' }
@@ -19,9 +19,14 @@ interface Viewer {
   cookie?: string
   ip?: string
   headers?: Record<string, string>
+  /** More query parameters and cookies, e.g. the CloudFront Signature a bound token is checked against. */
+  query?: Record<string, string>
+  cookies?: Record<string, string>
 }
 
-function event({ token, cookie, ip = '2001:db8::7', headers = {} }: Viewer) {
+const values = (entries: Record<string, string>) => Object.fromEntries(Object.entries(entries).map(([name, value]) => [name, { value }]))
+
+function event({ token, cookie, ip = '2001:db8::7', headers = {}, query = {}, cookies = {} }: Viewer) {
   return {
     version: '1.0',
     context: { eventType: 'viewer-request', distributionId: 'EDFDVBD6EXAMPLE' },
@@ -29,9 +34,9 @@ function event({ token, cookie, ip = '2001:db8::7', headers = {} }: Viewer) {
     request: {
       method: 'GET',
       uri: '/media/a.mp4',
-      querystring: token === undefined ? {} : { 'cf-edge': { value: token } },
+      querystring: values({ ...query, ...(token !== undefined && { 'cf-edge': token }) }),
       headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), { value }])),
-      cookies: cookie === undefined ? {} : { 'CloudFront-Edge': { value: cookie } },
+      cookies: values({ ...cookies, ...(cookie !== undefined && { 'CloudFront-Edge': cookie }) }),
     },
   }
 }
@@ -111,6 +116,30 @@ describe('edge function source', () => {
     assert.equal(outcome({ token: createEdgeToken(grant({ sub: 'someone-else' }), KEY) }, store), 'pass')
   })
 
+  it('denies a subject\'s tokens issued at or before the revocation\'s t, passes later ones, and treats an unreadable value as revoked', () => {
+    const issued = FAR - 7200
+    const store = storeWith({ [`revoked:s:${hashSubject('user-42')}`]: formatRevocationValue({ t: issued, x: FAR, r: 'offboarded' }) })
+    assert.equal(outcome({ token: createEdgeToken(grant({ issuedAt: issued - 1 }), KEY) }, store), 'revoked-sub')
+    assert.equal(outcome({ token: createEdgeToken(grant({ issuedAt: issued }), KEY) }, store), 'revoked-sub')
+    assert.equal(outcome({ token: createEdgeToken(grant({ issuedAt: issued + 1 }), KEY) }, store), 'pass', 'a grant issued after the revocation')
+    for (const unreadable of ['', 'not json', '{"x":1}', 'null', '{"t":"1"}']) {
+      store.set(`revoked:s:${hashSubject('user-42')}`, unreadable)
+      assert.equal(outcome({ token: createEdgeToken(grant({ issuedAt: issued + 1 }), KEY) }, store), 'revoked-sub', JSON.stringify(unreadable))
+    }
+  })
+
+  it('passes a bound token only beside its signature, from the query string or the CloudFront-Signature cookie', () => {
+    const signature = 'Nf~AbC-123_xyz'
+    const token = createEdgeToken(grant({ binding: signature }), KEY)
+    assert.equal(outcome({ token, query: { Signature: signature } }), 'pass')
+    assert.equal(outcome({ cookie: token, cookies: { 'CloudFront-Signature': signature } }), 'pass')
+    assert.equal(outcome({ token, query: { Signature: 'Other~sig' } }), 'binding')
+    assert.equal(outcome({ cookie: token, cookies: { 'CloudFront-Signature': 'Other~sig' } }), 'binding')
+    assert.equal(outcome({ token, query: { Signature: 'Other~sig' }, cookies: { 'CloudFront-Signature': signature } }), 'binding', 'the query wins')
+    assert.equal(outcome({ token }), 'binding')
+    assert.equal(outcome({ token: createEdgeToken(grant(), KEY), query: { Signature: 'any' } }), 'pass', 'an unbound token ignores it')
+  })
+
   it('checks the Referer host against exact and wildcard patterns, with or without an empty referrer', () => {
     const strict = createEdgeToken(grant({ referrers: ['example.com', '*.cdn.example.org'] }), KEY)
     const lenient = createEdgeToken(grant({ referrers: ['example.com'], allowEmptyReferrer: true }), KEY)
@@ -132,6 +161,11 @@ describe('edge function source', () => {
     assert.equal(outcome({ token: allow }), 'country')
     assert.equal(outcome({ token: deny, headers: { 'CloudFront-Viewer-Country': 'US' } }), 'country')
     assert.equal(outcome({ token: deny, headers: { 'CloudFront-Viewer-Country': 'FR' } }), 'pass')
+    assert.equal(outcome({ token: deny }), 'pass', 'no country passes a deny list')
+    const both = createEdgeToken(grant({ countries: { allow: ['FR', 'DE'], deny: ['DE'] } }), KEY)
+    assert.equal(outcome({ token: both, headers: { 'CloudFront-Viewer-Country': 'fr' } }), 'pass')
+    assert.equal(outcome({ token: both, headers: { 'CloudFront-Viewer-Country': 'DE' } }), 'country')
+    assert.equal(outcome({ token: both, headers: { 'CloudFront-Viewer-Country': 'US' } }), 'country')
   })
 
   it('matches the viewer address against IPv6 and IPv4 ranges', () => {

@@ -1,15 +1,21 @@
 // The edge token reference: its shape, its bounds and their codes, a signature checked with node:crypto, and the
 // same verdict as the function itself on every rule.
 import assert from 'node:assert/strict'
-import { createHmac } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { runFunction } from '../../src/dev/emulator/function-runtime.js'
 import { EDGE_FUNCTION_SOURCE } from '../../src/edge/function-source.js'
 import {
+  bindingHash,
+  cidrContains,
   createEdgeToken,
   EDGE_DENY_REASONS,
+  formatRevocationValue,
   hashSubject,
   MAX_EDGE_TOKEN_LENGTH,
+  parseRevocationValue,
+  revocationsFromStore,
+  revokedAtOf,
   verifyEdgeToken,
   type EdgeTokenInput,
   type EdgeViewer,
@@ -31,7 +37,10 @@ function codeOf(run: () => unknown): string {
 
 describe('edge token', () => {
   it('is v1.<payload>.<HMAC-SHA256> with short fields and only the hash of sub', () => {
-    const token = createEdgeToken(input({ referrers: ['example.com'], allowEmptyReferrer: true, countries: { deny: ['US'] }, ipRanges: ['2001:db8::/32'] }), KEY)
+    const token = createEdgeToken(
+      input({ binding: 'sig~1', referrers: ['example.com'], allowEmptyReferrer: true, countries: { allow: ['FR', 'US'], deny: ['US'] }, ipRanges: ['2001:db8::/32'] }),
+      KEY,
+    )
     const [version, payload, mac] = token.split('.')
     assert.equal(version, 'v1')
     assert.match(token, /^[A-Za-z0-9._-]+$/, 'URL-safe without encoding')
@@ -41,8 +50,10 @@ describe('edge token', () => {
       s: hashSubject('alice'),
       i: NOW - 60,
       e: NOW + 60,
+      b: bindingHash('sig~1'),
       r: ['example.com'],
       re: 1,
+      ca: ['FR', 'US'],
       cd: ['US'],
       ip: ['2001:db8::/32'],
     })
@@ -55,6 +66,9 @@ describe('edge token', () => {
     assert.equal(codeOf(() => createEdgeToken(input({ grantId: 'has space' }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
     assert.equal(codeOf(() => createEdgeToken(input({ sub: '' }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
     assert.equal(codeOf(() => createEdgeToken(input({ expires: 1.5 }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
+    assert.equal(codeOf(() => createEdgeToken(input({ issuedAt: -1 }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
+    assert.equal(codeOf(() => createEdgeToken(input({ issuedAt: 1.5 }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
+    assert.equal(codeOf(() => createEdgeToken(input({ countries: { deny: [] } }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
     assert.equal(codeOf(() => createEdgeToken(input({ referrers: ['https://example.com'] }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
     assert.equal(codeOf(() => createEdgeToken(input({ referrers: [] }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
     assert.equal(codeOf(() => createEdgeToken(input({ allowEmptyReferrer: true }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
@@ -80,40 +94,131 @@ describe('edge token', () => {
     assert.deepEqual(verifyEdgeToken(createEdgeToken(input(), KEY), keys, viewer, NOW, revocations), { allowed: false, reason: 'revoked-grant' })
   })
 
-  it('gives the same verdict as the function on every rule', () => {
+  it('gives the same verdict as the function on every rule, reason for reason', () => {
     const now = Math.floor(Date.now() / 1000)
-    const cases: Array<{ token: string; viewer: EdgeViewer }> = [
-      { token: createEdgeToken(input({ expires: now + 60 }), KEY), viewer: { ip: '192.0.2.1' } },
-      { token: createEdgeToken(input({ expires: now - 1 }), KEY), viewer: { ip: '192.0.2.1' } },
-      { token: createEdgeToken(input({ expires: now + 60, grantId: 'revoked' }), KEY), viewer: { ip: '192.0.2.1' } },
-      { token: createEdgeToken(input({ expires: now + 60, sub: 'mallory' }), KEY), viewer: { ip: '192.0.2.1' } },
-      { token: createEdgeToken(input({ expires: now + 60, referrers: ['*.example.com'] }), KEY), viewer: { ip: '192.0.2.1', referer: 'https://x.example.com/' } },
-      { token: createEdgeToken(input({ expires: now + 60, referrers: ['*.example.com'] }), KEY), viewer: { ip: '192.0.2.1', referer: 'https://example.com/' } },
-      { token: createEdgeToken(input({ expires: now + 60, countries: { allow: ['FR'] } }), KEY), viewer: { ip: '192.0.2.1', country: 'fr' } },
-      { token: createEdgeToken(input({ expires: now + 60, countries: { deny: ['FR'] } }), KEY), viewer: { ip: '192.0.2.1', country: 'FR' } },
-      { token: createEdgeToken(input({ expires: now + 60, ipRanges: ['2001:db8::/126'] }), KEY), viewer: { ip: '2001:db8::3' } },
-      { token: createEdgeToken(input({ expires: now + 60, ipRanges: ['2001:db8::/126'] }), KEY), viewer: { ip: '2001:db8::4' } },
-      { token: 'v1.x', viewer: { ip: '192.0.2.1' } },
-      { token: 'v9.e30.x', viewer: { ip: '192.0.2.1' } },
+    const sig = 'Abc~def_ghi-123'
+    const make = (overrides: Partial<EdgeTokenInput> = {}, key = KEY) => createEdgeToken(input({ issuedAt: now - 100, expires: now + 60, ...overrides }), key)
+    const stranger = { id: 'k9', secret: 'unknown-secret-0123456789abcdefghijklmn' }
+    const forged = (() => {
+      const [version, payload, mac] = make().split('.')
+      const body = { ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()), g: 'other' }
+      return `${version}.${Buffer.from(JSON.stringify(body)).toString('base64url')}.${mac}`
+    })()
+    type Case = { token?: string; viewer: EdgeViewer; signatureIn?: 'query' | 'cookie'; tokenIn?: 'cookie' }
+    const ip = '192.0.2.1'
+    const cases: Case[] = [
+      { token: make(), viewer: { ip } },
+      { token: make(), viewer: { ip }, tokenIn: 'cookie' },
+      { viewer: { ip } },
+      { token: 'v1.x', viewer: { ip } },
+      { token: `v1.${Buffer.from(JSON.stringify({ k: 'k1', g: 'g', s: hashSubject('a'), e: now + 60 })).toString('base64url')}.x`, viewer: { ip } },
+      { token: 'v9.e30.x', viewer: { ip } },
+      { token: make({}, stranger), viewer: { ip } },
+      { token: forged, viewer: { ip } },
+      { token: make({ expires: now - 1 }), viewer: { ip } },
+      { token: make({ binding: sig }), viewer: { ip, signature: sig }, signatureIn: 'query' },
+      { token: make({ binding: sig }), viewer: { ip, signature: sig }, signatureIn: 'cookie' },
+      { token: make({ binding: sig }), viewer: { ip, signature: `${sig}x` }, signatureIn: 'query' },
+      { token: make({ binding: sig }), viewer: { ip } },
+      { token: make({ grantId: 'revoked' }), viewer: { ip } },
+      { token: make({ sub: 'mallory', issuedAt: now - 100 }), viewer: { ip } },
+      { token: make({ sub: 'mallory', issuedAt: now - 50 }), viewer: { ip } },
+      { token: make({ sub: 'mallory', issuedAt: now - 49 }), viewer: { ip } },
+      { token: make({ sub: 'unreadable' }), viewer: { ip } },
+      { token: make({ referrers: ['*.example.com'] }), viewer: { ip, referer: 'https://x.example.com/' } },
+      { token: make({ referrers: ['*.example.com'] }), viewer: { ip, referer: 'https://example.com/' } },
+      { token: make({ countries: { allow: ['FR'] } }), viewer: { ip, country: 'fr' } },
+      { token: make({ countries: { allow: ['FR'] } }), viewer: { ip } },
+      { token: make({ countries: { deny: ['FR'] } }), viewer: { ip, country: 'FR' } },
+      { token: make({ countries: { deny: ['FR'] } }), viewer: { ip } },
+      { token: make({ countries: { allow: ['FR', 'DE'], deny: ['DE'] } }), viewer: { ip, country: 'DE' } },
+      { token: make({ countries: { allow: ['FR', 'DE'], deny: ['DE'] } }), viewer: { ip, country: 'FR' } },
+      { token: make({ ipRanges: ['2001:db8::/126'] }), viewer: { ip: '2001:db8::3' } },
+      { token: make({ ipRanges: ['2001:db8::/126'] }), viewer: { ip: '2001:db8::4' } },
     ]
-    const store = new Map([[`hmac:${KEY.id}`, KEY.secret], ['revoked:g:revoked', '1'], [`revoked:s:${hashSubject('mallory')}`, '1']])
-    const revocations = { isGrantRevoked: (id: string) => store.has(`revoked:g:${id}`), subjectRevokedAt: (hash: string) => (store.has(`revoked:s:${hash}`) ? NOW : undefined) }
+    const store = new Map([
+      [`hmac:${KEY.id}`, KEY.secret],
+      ['revoked:g:revoked', formatRevocationValue({ t: now - 10, x: now + 60 })],
+      [`revoked:s:${hashSubject('mallory')}`, formatRevocationValue({ t: now - 50, x: now + 60, r: 'left' })],
+      [`revoked:s:${hashSubject('unreadable')}`, 'not json'],
+    ])
+    const revocations = revocationsFromStore((key) => store.get(key))
     const reasons = new Set<string>()
-    for (const { token, viewer } of cases) {
+    for (const { token, viewer, signatureIn, tokenIn } of cases) {
       const reference = verifyEdgeToken(token, keys, viewer, now, revocations)
       const headers = {
         ...(viewer.referer !== undefined && { referer: { value: viewer.referer } }),
         ...(viewer.country !== undefined && { 'cloudfront-viewer-country': { value: viewer.country } }),
       }
-      const event = { viewer: { ip: viewer.ip }, request: { method: 'GET', uri: '/', querystring: { 'cf-edge': { value: token } }, headers, cookies: {} } }
+      const querystring: Record<string, { value: string }> = {}
+      const cookies: Record<string, { value: string }> = {}
+      if (token !== undefined) (tokenIn === 'cookie' ? cookies : querystring)[tokenIn === 'cookie' ? 'CloudFront-Edge' : 'cf-edge'] = { value: token }
+      if (viewer.signature !== undefined) {
+        if (signatureIn === 'cookie') cookies['CloudFront-Signature'] = { value: viewer.signature }
+        else querystring.Signature = { value: viewer.signature }
+      }
+      const event = { viewer: { ip: viewer.ip }, request: { method: 'GET', uri: '/', querystring, headers, cookies } }
       const run = runFunction(EDGE_FUNCTION_SOURCE, event, store, { timeoutMs: 5000 })
+      assert.equal(run.error, undefined)
       const output = run.output as { statusCode?: number; headers?: Record<string, { value: string }> }
       const edge = output.statusCode === undefined ? 'pass' : output.headers?.['x-edge-deny']?.value
       const expected = reference.allowed ? 'pass' : reference.reason
       reasons.add(expected)
       assert.equal(edge, expected, `${JSON.stringify(viewer)}: the function and the reference agree`)
     }
-    const covered = EDGE_DENY_REASONS.filter((reason) => reasons.has(reason))
-    assert.deepEqual(covered, ['malformed', 'version', 'expired', 'revoked-grant', 'revoked-sub', 'referrer', 'country', 'ip'])
+    assert.deepEqual([...EDGE_DENY_REASONS, 'pass'].filter((reason) => !reasons.has(reason)), [], 'every reason and a pass are covered')
+  })
+
+  it('denies a bound token unless it travels with the signature it was made for', () => {
+    const viewer = (signature?: string): EdgeViewer => ({ ip: '192.0.2.1', ...(signature !== undefined && { signature }) })
+    const token = createEdgeToken(input({ binding: 'sig-one' }), KEY)
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'))
+    assert.equal(payload.b, createHash('sha256').update('sig-one').digest('base64url').slice(0, 22), 'b is the truncated SHA-256 of the signature')
+    assert.equal(bindingHash('sig-one'), payload.b)
+    assert.equal(verifyEdgeToken(token, keys, viewer('sig-one'), NOW).allowed, true)
+    assert.deepEqual(verifyEdgeToken(token, keys, viewer('sig-two'), NOW), { allowed: false, reason: 'binding' })
+    assert.deepEqual(verifyEdgeToken(token, keys, viewer(), NOW), { allowed: false, reason: 'binding' })
+    assert.deepEqual(verifyEdgeToken(token, keys, viewer(''), NOW), { allowed: false, reason: 'binding' })
+    assert.equal(verifyEdgeToken(createEdgeToken(input(), KEY), keys, viewer('anything'), NOW).allowed, true, 'an unbound token ignores the signature')
+    assert.equal(codeOf(() => createEdgeToken(input({ binding: 'has space' }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
+    assert.equal(codeOf(() => createEdgeToken(input({ binding: 'a'.repeat(4097) }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD')
+  })
+
+  it('denies a subject\'s tokens issued at or before its revocation, and passes later ones', () => {
+    const at = (revokedAt: number | undefined) => ({ isGrantRevoked: () => false, subjectRevokedAt: (hash: string) => (hash === hashSubject('alice') ? revokedAt : undefined) })
+    const token = createEdgeToken(input({ issuedAt: NOW - 60 }), KEY)
+    assert.deepEqual(verifyEdgeToken(token, keys, { ip: '192.0.2.1' }, NOW, at(NOW - 60)), { allowed: false, reason: 'revoked-sub' })
+    assert.deepEqual(verifyEdgeToken(token, keys, { ip: '192.0.2.1' }, NOW, at(NOW - 30)), { allowed: false, reason: 'revoked-sub' })
+    assert.equal(verifyEdgeToken(token, keys, { ip: '192.0.2.1' }, NOW, at(NOW - 61)).allowed, true)
+    assert.equal(verifyEdgeToken(token, keys, { ip: '192.0.2.1' }, NOW, at(undefined)).allowed, true)
+  })
+
+  it('writes and reads revocation values, and reads an unreadable one as revoking everything', () => {
+    const value = formatRevocationValue({ t: 100, x: 200, r: 'offboarded' })
+    assert.deepEqual(JSON.parse(value), { t: 100, x: 200, r: 'offboarded' })
+    assert.deepEqual(parseRevocationValue(value), { t: 100, x: 200, r: 'offboarded' })
+    assert.deepEqual(parseRevocationValue(formatRevocationValue({ t: 1, x: 2 })), { t: 1, x: 2 })
+    for (const bad of ['', 'null', '[]', '{"t":1}', '{"t":-1,"x":2}', '{"t":1.5,"x":2}', '{"t":1,"x":2,"r":3}', `{"t":1,"x":2,"r":"${'a'.repeat(2000)}"}`]) {
+      assert.equal(parseRevocationValue(bad), undefined, bad.slice(0, 40))
+    }
+    assert.equal(codeOf(() => formatRevocationValue({ t: -1, x: 2 })), 'EDGE_TOKEN_INVALID_PAYLOAD')
+    assert.equal(codeOf(() => formatRevocationValue({ t: 1, x: 2, r: 'a'.repeat(201) })), 'EDGE_TOKEN_INVALID_PAYLOAD')
+    assert.equal(revokedAtOf(undefined), undefined)
+    assert.equal(revokedAtOf(value), 100)
+    assert.equal(revokedAtOf('1'), Number.POSITIVE_INFINITY)
+    assert.equal(revokedAtOf('{'), Number.POSITIVE_INFINITY)
+    assert.equal(revokedAtOf('null'), Number.POSITIVE_INFINITY)
+  })
+
+  it('tells whether one range holds another', () => {
+    assert.equal(cidrContains('10.0.0.0/8', '10.1.0.0/16'), true)
+    assert.equal(cidrContains('10.0.0.0/8', '10.0.0.0/8'), true)
+    assert.equal(cidrContains('10.1.0.0/16', '10.0.0.0/8'), false)
+    assert.equal(cidrContains('10.0.0.0/8', '11.0.0.0/16'), false)
+    assert.equal(cidrContains('0.0.0.0/0', '203.0.113.7/32'), true)
+    assert.equal(cidrContains('2001:db8::/32', '2001:db8:ffff::/48'), true)
+    assert.equal(cidrContains('2001:db8::/32', '2001:db9::/48'), false)
+    assert.equal(cidrContains('0.0.0.0/0', '::/0'), false, 'families never contain each other')
+    assert.equal(cidrContains('10.0.0.0/8', 'not a range'), false)
   })
 })
