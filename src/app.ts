@@ -21,6 +21,7 @@ import rateLimitPlugin from './plugins/rate-limit.js'
 import requestLogPlugin from './plugins/request-log.js'
 import awsPlugin from './plugins/aws.js'
 import tracingPlugin from './plugins/tracing.js'
+import revocationsPlugin from './plugins/revocations.js'
 import { traceLogFields } from './telemetry/log-fields.js'
 import type { Tracing } from './telemetry/tracing.js'
 import type { StaticCredentials } from './aws/accounts.js'
@@ -34,6 +35,7 @@ import { signedStreamRoutes } from './routes/v1/signed-streams/index.js'
 import { playbackRoutes } from './routes/v1/playback/index.js'
 import { inspectRoutes } from './routes/v1/inspect/index.js'
 import { adminRoutes } from './routes/v1/admin/index.js'
+import { revocationRoutes } from './routes/v1/revocations/index.js'
 
 export interface AppOptions {
   config: Config
@@ -128,6 +130,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(issuerPlugin)
   await app.register(rateLimitPlugin)
   await app.register(awsPlugin, { credentials: options.awsCredentials })
+  await app.register(revocationsPlugin)
   // Before any route: it collects the route schemas as they are registered.
   await app.register(openapiPlugin)
 
@@ -143,6 +146,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(playbackRoutes)
       await v1.register(inspectRoutes)
       await v1.register(adminRoutes, { prefix: '/admin' })
+      await v1.register(revocationRoutes, { prefix: '/revocations' })
     },
     { prefix: '/v1' },
   )

@@ -485,6 +485,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/distributions/{id}/edge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What of the edge layer is deployed on a distribution (never a secret)
+         * @description 409 EDGE_NOT_DEPLOYED when neither its function nor its key value store exists.
+         */
+        get: operations["getEdge"];
+        /**
+         * Deploy the edge layer on a distribution's signed behaviors
+         * @description Ensures the key value store cf-signer-edge-<id> holds every configured HMAC key (`hmac:<id>`) and no other, the viewer-request function of that name runs the current code at LIVE, and every cache behavior that requires signed requests runs it. Idempotent: a repeat writes nothing and answers `changed: false`. 409 EDGE_NOT_CONFIGURED without edge.keysDir, EDGE_NO_SIGNED_BEHAVIORS when no behavior requires signed requests, EDGE_FUNCTION_CONFLICT when a signed behavior already runs another viewer-request function (nothing is changed then); 412 for a stale If-Match.
+         */
+        put: operations["deployEdge"];
+        post?: never;
+        /**
+         * Take the edge layer off a distribution: its association, function and key value store
+         * @description Only our own association is removed. A repeat answers 200 `changed: false`. CloudFront may refuse the function's deletion (409 FunctionInUse) until the distribution change has deployed: send the DELETE again.
+         */
+        delete: operations["removeEdge"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/revocations/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the active revocations of the edge distributions
+         * @description Every revocation whose removeAfter has not passed, merged across the distributions (earliest revokedAt, latest removeAfter), at most 10,000 (truncated says when there were more). Entries already due are deleted on the way. Distributions whose store is not deployed yet are named in notDeployed (with ?distribution=, that is a 409 EDGE_NOT_DEPLOYED).
+         */
+        get: operations["listRevocations"];
+        put?: never;
+        /**
+         * Revoke a grant, or every grant of a subject, at the edge
+         * @description Writes `revoked:g:<grantId>` or `revoked:s:<hash of sub>` to the KeyValueStore of each edge distribution (the one named, else every one with edge: true); the viewer-request function then answers 403 (x-edge-deny: revoked-grant or revoked-sub). Revoking a sub again moves revokedAt forward; revoking a grant again keeps its revokedAt and extends removeAfter. With several distributions, every one is tried: a failure answers the first failure's code with details.revokedIn and details.failedIn, and sending the same request again is safe. The audit line names `grant:<id>` or `sub:<hash>`, never the raw sub.
+         */
+        post: operations["createRevocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1064,6 +1116,134 @@ export interface components {
             items: components["schemas"]["KeyGroup"][];
             /** @description Present when there are more items */
             nextMarker?: string;
+        };
+        /** EdgeDeployment */
+        EdgeDeployment: {
+            distributionId: string;
+            /** @description cf-signer-edge-<distributionId>: the function and the key value store share it */
+            functionName: string;
+            functionArn: string;
+            /** @description The LIVE stage's ETag; the same after a deploy that changed nothing */
+            functionEtag: string;
+            /** @enum {string} */
+            functionStage: "LIVE";
+            keyValueStoreArn: string;
+            /** @description HMAC key IDs in the store (`hmac:<id>`); never their secrets */
+            keyIds: string[];
+            /** @description Every cache behavior the function guards now (those that require signed requests): a path pattern, or "*" for the default behavior */
+            behaviors: string[];
+            /** @description Behaviors this call associated the function with, or took it off (no longer signed): a path pattern, or "*" for the default behavior */
+            behaviorsChanged: string[];
+            /** @description False when everything was in place and nothing was written */
+            changed: boolean;
+            /** @description The distribution's ETag (also the ETag header): If-Match for its next change */
+            etag: string;
+            /** @description The distribution's status: InProgress until CloudFront has deployed a change */
+            status: string;
+        };
+        /** EdgeState */
+        EdgeState: {
+            distributionId: string;
+            /** @description cf-signer-edge-<distributionId>: the function and the key value store share it */
+            functionName: string;
+            functionArn?: string;
+            /** @description The LIVE stage's ETag; absent when the function was never published */
+            functionEtag?: string;
+            /** @enum {string} */
+            functionStage?: "LIVE";
+            /** @description CloudFront's: UNPUBLISHED, UNASSOCIATED or DEPLOYED */
+            functionStatus?: string;
+            keyValueStoreArn?: string;
+            /** @description HMAC key IDs in the store (`hmac:<id>`); never their secrets */
+            keyIds: string[];
+            /** @description Revocation entries (grants and subjects) in the store */
+            revocations: number;
+            /** @description Cache behaviors the function is associated with: a path pattern, or "*" for the default behavior */
+            behaviors: string[];
+            /** @description The distribution's ETag (also the ETag header): If-Match for its next change */
+            etag: string;
+            /** @description The distribution's status: InProgress until CloudFront has deployed a change */
+            status: string;
+        };
+        /** EdgeRemoval */
+        EdgeRemoval: {
+            distributionId: string;
+            /** @description cf-signer-edge-<distributionId>: the function and the key value store share it */
+            functionName: string;
+            /** @description Behaviors the function was taken off: a path pattern, or "*" for the default behavior */
+            behaviorsChanged: string[];
+            functionDeleted: boolean;
+            /** @description The store goes with its keys and revocations */
+            keyValueStoreDeleted: boolean;
+            /** @description False when nothing was left to remove (a repeated DELETE) */
+            changed: boolean;
+            /** @description The distribution's ETag (also the ETag header): If-Match for its next change */
+            etag?: string;
+            /** @description The distribution's status: InProgress until CloudFront has deployed a change */
+            status?: string;
+        };
+        CreateRevocationRequest: {
+            /** @description The grantId a grant answer carried: that grant only. Give grantId or sub. */
+            grantId?: string;
+            /** @description A caller's sub: every grant issued to it until now. Stored and logged as its hash only. Give grantId or sub. */
+            sub?: string;
+            /** @description A configured distribution with edge: true (default: every one) */
+            distribution?: string;
+            /** @description Why, for people reading the store (printable ASCII) */
+            reason?: string;
+        };
+        /** CreatedRevocation */
+        CreatedRevocation: {
+            /** @description grant: one grant; sub: every grant of a subject issued at or before revokedAt */
+            kind: "grant" | "sub";
+            /** @description The grant ID, or the hash of the sub (the edge token's `s`) */
+            id: string;
+            /** @description Epoch seconds: for a sub, grants issued at or before it are denied (earliest across the distributions) */
+            revokedAt: number;
+            /** @description Epoch seconds: every grant it can deny has expired by then, and the sweep deletes it (latest across the distributions) */
+            removeAfter: number;
+            reason?: string;
+            /** @description The edge distributions whose KeyValueStore holds it */
+            distributions: string[];
+            /** @description When the edge sees it */
+            propagation: string;
+        };
+        /** RevocationError */
+        RevocationError: {
+            statusCode: number;
+            /** @description Stable machine-readable code (UPPER_SNAKE; CloudFront codes pass through unchanged). */
+            code: string;
+            error: string;
+            message: string;
+            details?: {
+                /** @description Distributions whose store holds the revocation */
+                revokedIn: string[];
+                /** @description Distributions whose store could not be written: send the same request again */
+                failedIn: string[];
+            };
+        };
+        /** Revocation */
+        Revocation: {
+            /** @description grant: one grant; sub: every grant of a subject issued at or before revokedAt */
+            kind: "grant" | "sub";
+            /** @description The grant ID, or the hash of the sub (the edge token's `s`) */
+            id: string;
+            /** @description Epoch seconds: for a sub, grants issued at or before it are denied (earliest across the distributions) */
+            revokedAt: number;
+            /** @description Epoch seconds: every grant it can deny has expired by then, and the sweep deletes it (latest across the distributions) */
+            removeAfter: number;
+            reason?: string;
+            /** @description The edge distributions whose KeyValueStore holds it */
+            distributions: string[];
+        };
+        /** RevocationList */
+        RevocationList: {
+            /** @description Active revocations (removeAfter not passed), by kind then ID; at most 10,000 */
+            items: components["schemas"]["Revocation"][];
+            /** @description More than 10,000 active revocations: the list stops there */
+            truncated: boolean;
+            /** @description Edge distributions whose KeyValueStore is not deployed yet (nothing to list there) */
+            notDeployed: string[];
         };
     };
     responses: never;
@@ -2801,6 +2981,224 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getEdge: {
+        parameters: {
+            query?: {
+                /** @description A configured AWS account (default: aws.defaultAccount) */
+                account?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EdgeState"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deployEdge: {
+        parameters: {
+            query?: {
+                /** @description A configured AWS account (default: aws.defaultAccount) */
+                account?: string;
+            };
+            header?: {
+                /** @description The ETag the change is based on (default: the current one) */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EdgeDeployment"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    removeEdge: {
+        parameters: {
+            query?: {
+                /** @description A configured AWS account (default: aws.defaultAccount) */
+                account?: string;
+            };
+            header?: {
+                /** @description The ETag the change is based on (default: the current one) */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EdgeRemoval"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listRevocations: {
+        parameters: {
+            query?: {
+                /** @description A configured distribution with edge: true (default: every one) */
+                distribution?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevocationList"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createRevocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRevocationRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedRevocation"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevocationError"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevocationError"];
                 };
             };
         };
