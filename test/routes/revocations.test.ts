@@ -15,6 +15,7 @@ import { build, captureLogs, TEST_NOW_MS } from '../support/build.js'
 import { testClock } from '../support/clock.js'
 import { createCloudFrontClient, EMULATOR_CREDENTIALS, startEmulator } from '../support/emulator.js'
 import { bearer, makeToken } from '../support/tokens.js'
+import { waitFor } from '../support/wait.js'
 
 const WRITE = bearer(makeToken({ sub: 'ops-alice', scope: 'admin:write' }))
 const READ = bearer(makeToken({ sub: 'ops-bob', scope: 'admin:read' }))
@@ -298,6 +299,19 @@ describe('revocation sweep', () => {
     assert.deepEqual(await app.revocations.sweep(), { removed: 1, failed: [] })
     assert.deepEqual(await storeOf(MEDIA_ID), {})
     assert.match(logs.text(), /revocation sweep removed expired revocations/)
+  })
+
+  it('runs by itself every edge.revocationSweepSeconds', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] })
+    const logs = captureLogs()
+    const { app, clock, storeOf } = await edgeApp(t, { logs })
+    await call(app, 'POST', '/', { body: { grantId: 'g1', distribution: 'live' } })
+    clock.advance(661_000)
+    t.mock.timers.tick(299_000)
+    assert.deepEqual(Object.keys(await storeOf(LIVE_ID)), ['revoked:g:g1'], 'not before the period (300 s by default)')
+    t.mock.timers.tick(1_000)
+    await waitFor(() => logs.text().includes('revocation sweep removed expired revocations'), 5_000, 'the periodic sweep')
+    assert.deepEqual(await storeOf(LIVE_ID), {})
   })
 
   it('logs a distribution it cannot sweep and still sweeps the others', async (t) => {
