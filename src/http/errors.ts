@@ -83,6 +83,8 @@ export const ERROR_STATUS = {
   // the edge layer's deploy and revocations: not configured for it, or not deployed yet
   EDGE_NOT_CONFIGURED: 409,
   EDGE_NOT_DEPLOYED: 409,
+  EDGE_FUNCTION_CONFLICT: 409,
+  EDGE_NO_SIGNED_BEHAVIORS: 409,
   UPSTREAM_TIMEOUT: 504,
   WAIT_TIMEOUT: 504,
   // CloudFront's and S3's own codes, passed through by the AWS adapter (their families: AWS_CODE_FAMILIES)

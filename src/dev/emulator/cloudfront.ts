@@ -14,10 +14,13 @@ import { API_PREFIX, buildPage, checkIfMatch, PUBLIC_ENDPOINT, readPaging, xmlRe
 import { buildCloudFrontXml, itemsOf, nodeAt, parseCloudFrontBody, textOf, withDefaults } from './xml.js'
 import type { XmlNode, XmlValue } from './xml-node.js'
 
-/** `extraRoutes`: operations kept in their own files (CloudFront Functions, KeyValueStores). */
-export function createCloudFrontService(state: EmulatorState, extraRoutes: readonly Route[] = []): Service {
+/**
+ * `extraRoutes`: operations kept in their own files (CloudFront Functions, KeyValueStores);
+ * `checkDistributionConfig`: what those files check of a web distribution's config (its function associations).
+ */
+export function createCloudFrontService(state: EmulatorState, extraRoutes: readonly Route[] = [], checkDistributionConfig?: (config: XmlNode) => void): Service {
   const routes: Route[] = [
-    ...RESOURCE_KINDS.flatMap((kind) => createResourceRoutes(kind, state)),
+    ...RESOURCE_KINDS.flatMap((kind) => createResourceRoutes(kind, state, kind === distributionKind ? checkDistributionConfig : undefined)),
     ...createInvalidationRoutes(state),
     { method: 'GET', pattern: '/tagging', operation: 'ListTagsForResource', handle: (request) => listTags(request, state) },
     ...extraRoutes,
@@ -37,7 +40,7 @@ export function createCloudFrontService(state: EmulatorState, extraRoutes: reado
   }
 }
 
-function createResourceRoutes(kind: ResourceKind, state: EmulatorState): Route[] {
+function createResourceRoutes(kind: ResourceKind, state: EmulatorState, checkConfig?: (config: XmlNode) => void): Route[] {
   const collection = () => kind.collection(state)
   const item = `${kind.path}/:Id`
 
@@ -67,6 +70,7 @@ function createResourceRoutes(kind: ResourceKind, state: EmulatorState): Route[]
       throw new ApiError(kind.quota.code, 400, `Your request exceeds the maximum number of ${kind.plural} allowed.`)
     }
     kind.validate(config, state)
+    checkConfig?.(config)
     const now = state.now()
     const resource: StoredResource = {
       ...kind.create(),
@@ -92,6 +96,7 @@ function createResourceRoutes(kind: ResourceKind, state: EmulatorState): Route[]
     const clash = findByIdentity(config)
     if (clash !== undefined && clash !== resource) throw kind.identity.conflict(clash)
     kind.validate(config, state, resource)
+    checkConfig?.(config)
     Object.assign(resource, { config, etag: newEtag(), modifiedAt: state.now() })
     return presentWrite(200, resource)
   }

@@ -8,7 +8,8 @@ import { cloudFrontXml, createKeyValueStores, readCloudFrontRequest, type KeyVal
 import type { EmulatorRequest, Reply, Route } from './routing.js'
 import { ACCOUNT_ID, newEtag, toIso } from './state.js'
 import { checkIfMatch, PUBLIC_ENDPOINT } from './wire.js'
-import { isNode } from './xml.js'
+import { isNode, itemsOf, nodeAt, textOf } from './xml.js'
+import type { XmlNode } from './xml-node.js'
 
 const NAME_PATTERN = /^[a-zA-Z0-9-_]{1,64}$/
 const RUNTIMES = new Set(['cloudfront-js-1.0', 'cloudfront-js-2.0'])
@@ -42,19 +43,50 @@ type Stage = 'DEVELOPMENT' | 'LIVE'
 
 export type EdgeEmulation = ReturnType<typeof createEdgeEmulation>
 
+export interface EdgeEmulationOptions {
+  timeBudgetMs?: number
+  /** Every web distribution's stored config: a function they associate is DEPLOYED and cannot be deleted. */
+  distributionConfigs?: () => readonly XmlNode[]
+}
+
+const FUNCTION_EVENT_TYPES = new Set(['viewer-request', 'viewer-response'])
+
 /** Functions and KeyValueStores together: a function reads the store it is associated with. */
-export function createEdgeEmulation(now: () => number, options: { timeBudgetMs?: number } = {}) {
+export function createEdgeEmulation(now: () => number, options: EdgeEmulationOptions = {}) {
   const keyValueStores = createKeyValueStores(now)
   const functions = new Map<string, StoredFunction>()
   keyValueStores.onInUse((arn) =>
     [...functions.values()].some((fn) => [fn.development, fn.live].some((version) => version?.config.keyValueStoreArns.includes(arn))),
   )
-  const routes = [...createFunctionRoutes(functions, keyValueStores, now, options.timeBudgetMs ?? FUNCTION_TIME_BUDGET_MS), ...keyValueStores.controlRoutes]
+  const associatedArns = (): Set<string> => new Set((options.distributionConfigs?.() ?? []).flatMap(functionAssociationsOf).map((association) => association.arn))
+  const routes = [
+    ...createFunctionRoutes(functions, keyValueStores, now, options.timeBudgetMs ?? FUNCTION_TIME_BUDGET_MS, associatedArns),
+    ...keyValueStores.controlRoutes,
+  ]
   return {
     /** CloudFront (2020-05-31) routes, relative to the API prefix. */
     routes,
     /** The `cloudfront-keyvaluestore` service. */
     dataPlane: keyValueStores.dataPlane,
+    /**
+     * What CloudFront checks of a distribution config's FunctionAssociations: each names an existing function that
+     * has a LIVE stage, for a viewer event, at most once per event type in a cache behaviour.
+     */
+    checkDistributionConfig(config: XmlNode): void {
+      for (const behaviour of [config.DefaultCacheBehavior, ...itemsOf(config.CacheBehaviors)].map(nodeAt)) {
+        const seen = new Set<string>()
+        for (const { arn, eventType } of functionAssociationsOf({ DefaultCacheBehavior: behaviour })) {
+          if (!FUNCTION_EVENT_TYPES.has(eventType) || seen.has(eventType)) {
+            throw new ApiError('InvalidFunctionAssociation', 400, `A CloudFront function can be associated once per behavior with viewer-request or viewer-response, not ${eventType}.`)
+          }
+          seen.add(eventType)
+          const name = arn.startsWith(FUNCTION_ARN_PREFIX) ? arn.slice(FUNCTION_ARN_PREFIX.length) : undefined
+          const fn = name === undefined ? undefined : functions.get(name)
+          if (fn === undefined) throw new ApiError('NoSuchFunctionExists', 404, `The function ${arn} does not exist.`)
+          if (fn.live === undefined) throw new ApiError('InvalidFunctionAssociation', 400, `The function ${fn.name} is not published: associate its LIVE stage.`)
+        }
+      }
+    },
     reset(): void {
       functions.clear()
       keyValueStores.reset()
@@ -62,8 +94,23 @@ export function createEdgeEmulation(now: () => number, options: { timeBudgetMs?:
   }
 }
 
-function createFunctionRoutes(functions: Map<string, StoredFunction>, stores: KeyValueStores, now: () => number, timeBudgetMs: number): Route[] {
-  const arnOf = (name: string) => `arn:aws:cloudfront::${ACCOUNT_ID}:function/${name}`
+const FUNCTION_ARN_PREFIX = `arn:aws:cloudfront::${ACCOUNT_ID}:function/`
+
+/** Every FunctionAssociation in a distribution config, default and other cache behaviours. */
+function functionAssociationsOf(config: XmlNode): Array<{ arn: string; eventType: string }> {
+  return [config.DefaultCacheBehavior, ...itemsOf(config.CacheBehaviors)]
+    .flatMap((behaviour) => itemsOf(nodeAt(behaviour).FunctionAssociations))
+    .map((association) => ({ arn: textOf(nodeAt(association).FunctionARN), eventType: textOf(nodeAt(association).EventType) }))
+}
+
+function createFunctionRoutes(
+  functions: Map<string, StoredFunction>,
+  stores: KeyValueStores,
+  now: () => number,
+  timeBudgetMs: number,
+  associatedArns: () => Set<string>,
+): Route[] {
+  const arnOf = (name: string) => `${FUNCTION_ARN_PREFIX}${name}`
   const stageOf = (request: EmulatorRequest, fallback: Stage = 'DEVELOPMENT'): Stage => {
     const stage = request.query.get('Stage') ?? fallback
     if (stage !== 'DEVELOPMENT' && stage !== 'LIVE') throw invalidArgument(`The parameter Stage has an invalid value: ${JSON.stringify(stage)}.`)
@@ -84,7 +131,7 @@ function createFunctionRoutes(functions: Map<string, StoredFunction>, stores: Ke
     const arns = version.config.keyValueStoreArns
     return {
       Name: fn.name,
-      Status: fn.live === undefined ? 'UNPUBLISHED' : 'UNASSOCIATED',
+      Status: fn.live === undefined ? 'UNPUBLISHED' : associatedArns().has(arnOf(fn.name)) ? 'DEPLOYED' : 'UNASSOCIATED',
       FunctionConfig: {
         Comment: version.config.comment,
         Runtime: version.config.runtime,
@@ -234,6 +281,9 @@ function createFunctionRoutes(functions: Map<string, StoredFunction>, stores: Ke
       handle: (request) => {
         const fn = find(request.params.Name ?? '')
         checkIfMatch(request, fn.development)
+        if (associatedArns().has(arnOf(fn.name))) {
+          throw new ApiError('FunctionInUse', 409, `The function ${fn.name} is associated with a distribution: remove the association first.`)
+        }
         functions.delete(fn.name)
         return { status: 204 }
       },

@@ -77,8 +77,11 @@ export function createCloudFrontEmulator(options: CloudFrontEmulatorOptions = {}
   const save = () => {
     if (stateFile !== undefined) writeStateFile(stateFile, state.snapshot())
   }
-  const edge = createEdgeEmulation(() => state.now(), { timeBudgetMs: options.functionTimeBudgetMs })
-  const cloudfront = createCloudFrontService(state, edge.routes)
+  const edge = createEdgeEmulation(() => state.now(), {
+    timeBudgetMs: options.functionTimeBudgetMs,
+    distributionConfigs: () => state.distributions.values().map((distribution) => distribution.config),
+  })
+  const cloudfront = createCloudFrontService(state, edge.routes, edge.checkDistributionConfig)
   const s3 = createS3Service(state)
   let faults: Fault[] = []
   let callWaiters: Array<{ operation: string; resolve: () => void }> = []

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { resolveAccount } from './common.js'
 import { distributionRoutes, streamingDistributionRoutes } from './distributions/index.js'
+import { edgeRoutes } from './edge/index.js'
 import { keyGroupRoutes } from './key-groups/index.js'
 import { originAccessRoutes } from './origin-access/index.js'
 
@@ -19,4 +20,5 @@ export async function adminRoutes(app: FastifyInstance) {
   await app.register(streamingDistributionRoutes)
   await app.register(originAccessRoutes)
   await app.register(keyGroupRoutes)
+  await app.register(edgeRoutes)
 }
