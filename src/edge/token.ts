@@ -40,6 +40,7 @@ const MAX_SECRET_LENGTH = 256
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/
 const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,16}$/
 const SECRET_PATTERN = /^[A-Za-z0-9_-]+$/
+const BASE64URL = /^[A-Za-z0-9_-]+$/
 const SUB_HASH_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${SUB_HASH_LENGTH}}$`)
 const BINDING_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${BINDING_LENGTH}}$`)
 // A host, or `*.` and a host: the function matches the referrer's host exactly or by suffix.
@@ -297,6 +298,18 @@ function isPayload(value: unknown): value is EdgeTokenPayload {
   )
 }
 
+/** The payload of a token of this version, unverified (it holds no secret): for explaining a verdict, never for one. */
+export function decodeEdgePayload(token: string | undefined): EdgeTokenPayload | undefined {
+  const parts = token === undefined || token.length > MAX_EDGE_TOKEN_LENGTH ? [] : token.split('.')
+  if (parts.length !== 3 || parts[0] !== EDGE_TOKEN_VERSION || !BASE64URL.test(parts[1] ?? '')) return undefined
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8'))
+    return isPayload(payload) ? payload : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Reads a token the way the function does: shape, version, key, signature, expiry, binding, revocations, then the
  * viewer rules. `keys` are the secrets by id (two during a rotation).
@@ -314,6 +327,8 @@ export function verifyEdgeToken(
   if (token.length > MAX_EDGE_TOKEN_LENGTH || parts.length !== 3) return deny('malformed')
   const [version = '', encoded = '', signature = ''] = parts
   if (version !== EDGE_TOKEN_VERSION) return deny('version')
+  // Buffer skips characters outside the alphabet; the function refuses them.
+  if (!BASE64URL.test(encoded)) return deny('malformed')
   let payload: unknown
   try {
     payload = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'))
