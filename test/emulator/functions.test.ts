@@ -5,17 +5,20 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import {
+  CreateDistributionCommand,
   CreateFunctionCommand,
   CreateKeyValueStoreCommand,
   DeleteFunctionCommand,
   DeleteKeyValueStoreCommand,
   DescribeFunctionCommand,
   DescribeKeyValueStoreCommand,
+  GetDistributionConfigCommand,
   GetFunctionCommand,
   ListFunctionsCommand,
   ListKeyValueStoresCommand,
   PublishFunctionCommand,
   TestFunctionCommand,
+  UpdateDistributionCommand,
   UpdateFunctionCommand,
   type FunctionConfig,
 } from '@aws-sdk/client-cloudfront'
@@ -23,7 +26,7 @@ import { EDGE_FUNCTION_RUNTIME, EDGE_FUNCTION_SOURCE } from '../../src/edge/func
 import { createEdgeToken, formatRevocationValue } from '../../src/edge/token.js'
 import { AWS_CLI_HOME, awsJson } from '../support/aws-cli.js'
 import { needs } from '../support/tools.js'
-import { rejectsWith, uniqueReference, useEmulator } from './helpers.js'
+import { rejectsWith, uniqueReference, useEmulator, webDistributionConfig } from './helpers.js'
 
 const KEY = { id: 'k1', secret: 'emulator-edge-secret-0123456789abcdefghij' }
 const FAR = Math.floor(Date.now() / 1000) + 3600
@@ -173,6 +176,35 @@ describe('emulator: CloudFront Functions and KeyValueStore', () => {
     await rejectsWith(cloudfront.send(new DeleteKeyValueStoreCommand({ Name: storeName, IfMatch: 'EWRONG' })), 'PreconditionFailed', 412)
     await cloudfront.send(new DeleteKeyValueStoreCommand({ Name: storeName, IfMatch: storeEtag }))
     await rejectsWith(cloudfront.send(new DescribeKeyValueStoreCommand({ Name: storeName })), 'EntityNotFound', 404)
+  })
+
+  it('distributions associate published functions only; an associated function is DEPLOYED and cannot be deleted', async () => {
+    const { cloudfront } = context
+    const Name = uniqueReference('assoc')
+    const created = await cloudfront.send(
+      new CreateFunctionCommand({ Name, FunctionConfig: { Comment: '', Runtime: 'cloudfront-js-2.0' }, FunctionCode: encode('function handler(e) { return e.request }') }),
+    )
+    const FunctionARN = created.FunctionSummary?.FunctionMetadata?.FunctionARN ?? ''
+    const withFunction = (arn: string, EventType: 'viewer-request' | 'origin-request' = 'viewer-request') =>
+      webDistributionConfig({
+        DefaultCacheBehavior: { ...webDistributionConfig().DefaultCacheBehavior!, FunctionAssociations: { Quantity: 1, Items: [{ FunctionARN: arn, EventType }] } },
+      })
+    await rejectsWith(cloudfront.send(new CreateDistributionCommand({ DistributionConfig: withFunction(FunctionARN) })), 'InvalidFunctionAssociation', 400)
+    await rejectsWith(cloudfront.send(new CreateDistributionCommand({ DistributionConfig: withFunction(`${FunctionARN}-gone`) })), 'NoSuchFunctionExists', 404)
+    await cloudfront.send(new PublishFunctionCommand({ Name, IfMatch: created.ETag }))
+    await rejectsWith(cloudfront.send(new CreateDistributionCommand({ DistributionConfig: withFunction(FunctionARN, 'origin-request') })), 'InvalidFunctionAssociation', 400)
+
+    const { Distribution, ETag } = await cloudfront.send(new CreateDistributionCommand({ DistributionConfig: withFunction(FunctionARN) }))
+    const read = await cloudfront.send(new GetDistributionConfigCommand({ Id: Distribution?.Id }))
+    assert.deepEqual(read.DistributionConfig?.DefaultCacheBehavior?.FunctionAssociations, { Quantity: 1, Items: [{ FunctionARN, EventType: 'viewer-request' }] })
+    assert.equal((await cloudfront.send(new DescribeFunctionCommand({ Name, Stage: 'LIVE' }))).FunctionSummary?.Status, 'DEPLOYED')
+    await rejectsWith(cloudfront.send(new DeleteFunctionCommand({ Name, IfMatch: created.ETag })), 'FunctionInUse', 409)
+
+    const config = read.DistributionConfig!
+    config.DefaultCacheBehavior!.FunctionAssociations = { Quantity: 0 }
+    await cloudfront.send(new UpdateDistributionCommand({ Id: Distribution?.Id, IfMatch: ETag, DistributionConfig: config }))
+    assert.equal((await cloudfront.send(new DescribeFunctionCommand({ Name, Stage: 'LIVE' }))).FunctionSummary?.Status, 'UNASSOCIATED')
+    await cloudfront.send(new DeleteFunctionCommand({ Name, IfMatch: created.ETag }))
   })
 
   it('KeyValueStore data plane: put, get, list with paging, update, delete, each write behind the current ETag', async () => {
