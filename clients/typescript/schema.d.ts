@@ -607,12 +607,21 @@ export interface components {
             expiresAt?: number | string;
             /** @description Epoch seconds, or ISO 8601 with a time zone */
             notBefore?: number | string;
-            /** @description IPv4 address or CIDR, or "client" for the caller's address */
+            /** @description IPv4 address or CIDR, or "client" for the caller's address; on a distribution with the edge layer an IPv6 one too, checked by the edge token (a bare address is /128) */
             ipAddress?: string;
             /** @description Default SHA1; SHA256 for a key in AWS KMS, which refuses SHA1 (400 KMS_REQUIRES_SHA256) */
             hashAlgorithm?: "SHA1" | "SHA256";
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
+            /** @description The Referer's host must match one (edge layer only) */
+            referrers?: string[];
+            /** @description With referrers: a request without a Referer passes too (edge layer only) */
+            allowEmptyReferrer?: boolean;
+            /** @description CloudFront-Viewer-Country must be in allow and not in deny (edge layer only) */
+            countries?: {
+                allow?: string[];
+                deny?: string[];
+            };
         };
         /** SignedUrlByUrl */
         SignedUrlByUrl: {
@@ -632,12 +641,21 @@ export interface components {
             expiresAt?: number | string;
             /** @description Epoch seconds, or ISO 8601 with a time zone */
             notBefore?: number | string;
-            /** @description IPv4 address or CIDR, or "client" for the caller's address */
+            /** @description IPv4 address or CIDR, or "client" for the caller's address; on a distribution with the edge layer an IPv6 one too, checked by the edge token (a bare address is /128) */
             ipAddress?: string;
             /** @description Default SHA1; SHA256 for a key in AWS KMS, which refuses SHA1 (400 KMS_REQUIRES_SHA256) */
             hashAlgorithm?: "SHA1" | "SHA256";
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
+            /** @description The Referer's host must match one (edge layer only) */
+            referrers?: string[];
+            /** @description With referrers: a request without a Referer passes too (edge layer only) */
+            allowEmptyReferrer?: boolean;
+            /** @description CloudFront-Viewer-Country must be in allow and not in deny (edge layer only) */
+            countries?: {
+                allow?: string[];
+                deny?: string[];
+            };
         };
         /** SignedUrlRequest */
         SignedUrlRequest: components["schemas"]["SignedUrlByPath"] | components["schemas"]["SignedUrlByUrl"];
@@ -708,22 +726,32 @@ export interface components {
             expiresAt?: number | string;
             /** @description Epoch seconds, or ISO 8601 with a time zone */
             notBefore?: number | string;
-            /** @description IPv4 address or CIDR, or "client" for the caller's address */
+            /** @description IPv4 address or CIDR, or "client" for the caller's address; on a distribution with the edge layer an IPv6 one too, checked by the edge token (a bare address is /128) */
             ipAddress?: string;
             /** @description Default SHA1; SHA256 for a key in AWS KMS, which refuses SHA1 (400 KMS_REQUIRES_SHA256) */
             hashAlgorithm?: "SHA1" | "SHA256";
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
+            /** @description The Referer's host must match one (edge layer only) */
+            referrers?: string[];
+            /** @description With referrers: a request without a Referer passes too (edge layer only) */
+            allowEmptyReferrer?: boolean;
+            /** @description CloudFront-Viewer-Country must be in allow and not in deny (edge layer only) */
+            countries?: {
+                allow?: string[];
+                deny?: string[];
+            };
         };
         /** SignedCookies */
         SignedCookies: {
-            /** @description CloudFront-Expires for a canned policy, CloudFront-Policy for a custom one */
+            /** @description CloudFront-Expires for a canned policy, CloudFront-Policy for a custom one; CloudFront-Edge, the edge token bound to CloudFront-Signature, on a distribution with the edge layer */
             cookies: {
                 "CloudFront-Expires"?: string;
                 "CloudFront-Policy"?: string;
                 "CloudFront-Signature": string;
                 "CloudFront-Key-Pair-Id": string;
                 "CloudFront-Hash-Algorithm"?: string;
+                "CloudFront-Edge"?: string;
             };
             /** @description Names this grant: in the service's log line, and in an edge revocation (16 base64url characters) */
             grantId: string;
@@ -747,16 +775,25 @@ export interface components {
             expiresAt?: number | string;
             /** @description Epoch seconds, or ISO 8601 with a time zone */
             notBefore?: number | string;
-            /** @description IPv4 address or CIDR, or "client" for the caller's address */
+            /** @description IPv4 address or CIDR, or "client" for the caller's address; on a distribution with the edge layer an IPv6 one too, checked by the edge token (a bare address is /128) */
             ipAddress?: string;
             /** @description Default SHA1; SHA256 for a key in AWS KMS, which refuses SHA1 (400 KMS_REQUIRES_SHA256) */
             hashAlgorithm?: "SHA1" | "SHA256";
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
+            /** @description The Referer's host must match one (edge layer only) */
+            referrers?: string[];
+            /** @description With referrers: a request without a Referer passes too (edge layer only) */
+            allowEmptyReferrer?: boolean;
+            /** @description CloudFront-Viewer-Country must be in allow and not in deny (edge layer only) */
+            countries?: {
+                allow?: string[];
+                deny?: string[];
+            };
         };
         /** SignedQuery */
         SignedQuery: {
-            /** @description Policy=...&Signature=...&Key-Pair-Id=...[&Hash-Algorithm=SHA256], to append to every URL under the resource */
+            /** @description Policy=...&Signature=...&Key-Pair-Id=...[&Hash-Algorithm=SHA256][&cf-edge=...], to append to every URL under the resource */
             query: string;
             /** @description The same parameters as an object */
             params: {
@@ -765,6 +802,8 @@ export interface components {
                 "Key-Pair-Id": string;
                 /** @enum {string} */
                 "Hash-Algorithm"?: "SHA256";
+                /** @description The edge token bound to Signature, on a distribution with the edge layer */
+                "cf-edge"?: string;
             };
             /** @description Names this grant: in the service's log line, and in an edge revocation (16 base64url characters) */
             grantId: string;
@@ -776,7 +815,10 @@ export interface components {
             resource: string;
             keyId: string;
         };
-        /** SignedStreamRequest */
+        /**
+         * SignedStreamRequest
+         * @description referrers, allowEmptyReferrer and countries are refused (400 EDGE_NOT_APPLICABLE): CloudFront Functions never run on RTMP; ipAddress is IPv4 only
+         */
         SignedStreamRequest: {
             /** @description Configured distribution name */
             distribution: string;
@@ -794,12 +836,21 @@ export interface components {
             expiresAt?: number | string;
             /** @description Epoch seconds, or ISO 8601 with a time zone */
             notBefore?: number | string;
-            /** @description IPv4 address or CIDR, or "client" for the caller's address */
+            /** @description IPv4 address or CIDR, or "client" for the caller's address; on a distribution with the edge layer an IPv6 one too, checked by the edge token (a bare address is /128) */
             ipAddress?: string;
             /** @description Default SHA1; SHA256 for a key in AWS KMS, which refuses SHA1 (400 KMS_REQUIRES_SHA256) */
             hashAlgorithm?: "SHA1" | "SHA256";
             /** @description Any loaded key (default: the active key) */
             keyId?: string;
+            /** @description The Referer's host must match one (edge layer only) */
+            referrers?: string[];
+            /** @description With referrers: a request without a Referer passes too (edge layer only) */
+            allowEmptyReferrer?: boolean;
+            /** @description CloudFront-Viewer-Country must be in allow and not in deny (edge layer only) */
+            countries?: {
+                allow?: string[];
+                deny?: string[];
+            };
         };
         /** SignedStream */
         SignedStream: {
@@ -829,8 +880,12 @@ export interface components {
             };
             /** @description Request time: epoch seconds or ISO 8601 (default now) */
             at?: number | string;
-            /** @description The viewer's address; without it an IP condition is reported, not judged */
+            /** @description The viewer's address; without it an IP condition is reported, not judged, and an edge token's IP ranges are judged with the caller's own address */
             ip?: string;
+            /** @description Edge distributions: the Referer the viewer would send (default none) */
+            referer?: string;
+            /** @description Edge distributions: the viewer's CloudFront-Viewer-Country, ISO 3166-1 alpha-2 (default none) */
+            country?: string;
         };
         /**
          * InspectionDistribution
@@ -856,11 +911,39 @@ export interface components {
             /** @description The error code when CloudFront could not be read */
             error: string | null;
         };
+        /**
+         * InspectionEdge
+         * @description Only for a distribution with edge: true: the edge token judged as its viewer-request function would (x-edge-deny reason)
+         */
+        InspectionEdge: {
+            verdict: "allow" | "deny";
+            reason?: "missing" | "malformed" | "version" | "key" | "signature" | "expired" | "binding" | "revoked-grant" | "revoked-sub" | "referrer" | "country" | "ip";
+            grantId?: string;
+            /** @description Epoch seconds */
+            issuedAt?: number;
+            /** @description Epoch seconds */
+            expires?: number;
+            /** @description Whether the token only works beside the CloudFront signature it was issued with */
+            bound?: boolean;
+            /** @description The viewer rules the token carries */
+            rules?: {
+                referrers?: string[];
+                allowEmptyReferrer?: boolean;
+                countries?: {
+                    allow?: string[];
+                    deny?: string[];
+                };
+                ipRanges?: string[];
+            };
+            /** @description checked: read from the distribution's KeyValueStore; unknown: not read (detail says why) */
+            revocations: "checked" | "unknown";
+            detail: string;
+        };
         /** Inspection */
         Inspection: {
             verdict: "allow" | "deny";
-            /** @description The first failing check in CloudFront's order; null on allow */
-            reason: ("MISSING_PARAMS" | "MALFORMED" | "UNKNOWN_KEY" | "UNSUPPORTED_HASH" | "BAD_SIGNATURE" | "BAD_POLICY" | "RESOURCE_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "IP_NOT_ALLOWED" | "KEY_NOT_TRUSTED" | "SIGNING_NOT_REQUIRED" | "KEY_GROUP_ID_AS_KEY_ID" | "LEGACY_KEY_PAIR_ID") | (never | null);
+            /** @description The first failing check in CloudFront's order, the edge token last; null on allow */
+            reason: ("MISSING_PARAMS" | "MALFORMED" | "UNKNOWN_KEY" | "UNSUPPORTED_HASH" | "BAD_SIGNATURE" | "BAD_POLICY" | "RESOURCE_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "IP_NOT_ALLOWED" | "KEY_NOT_TRUSTED" | "SIGNING_NOT_REQUIRED" | "KEY_GROUP_ID_AS_KEY_ID" | "LEGACY_KEY_PAIR_ID" | "EDGE_DENIED") | (never | null);
             source: "url" | "cookies";
             /** @description What CloudFront compares with the policy: the URL without signing parameters, or the stream name */
             resource: string;
@@ -876,10 +959,11 @@ export interface components {
                 ipAddress: string | null;
             } | null;
             distribution?: components["schemas"]["InspectionDistribution"];
+            edge?: components["schemas"]["InspectionEdge"];
             checks: {
-                name: "params" | "keyId" | "hashAlgorithm" | "signature" | "policy" | "resource" | "notBefore" | "expiry" | "ipAddress" | "trust";
+                name: "params" | "keyId" | "hashAlgorithm" | "signature" | "policy" | "resource" | "notBefore" | "expiry" | "ipAddress" | "trust" | "edge";
                 outcome: "pass" | "fail" | "skipped";
-                reason?: "MISSING_PARAMS" | "MALFORMED" | "UNKNOWN_KEY" | "UNSUPPORTED_HASH" | "BAD_SIGNATURE" | "BAD_POLICY" | "RESOURCE_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "IP_NOT_ALLOWED" | "KEY_NOT_TRUSTED" | "SIGNING_NOT_REQUIRED" | "KEY_GROUP_ID_AS_KEY_ID" | "LEGACY_KEY_PAIR_ID";
+                reason?: "MISSING_PARAMS" | "MALFORMED" | "UNKNOWN_KEY" | "UNSUPPORTED_HASH" | "BAD_SIGNATURE" | "BAD_POLICY" | "RESOURCE_MISMATCH" | "NOT_YET_VALID" | "EXPIRED" | "IP_NOT_ALLOWED" | "KEY_NOT_TRUSTED" | "SIGNING_NOT_REQUIRED" | "KEY_GROUP_ID_AS_KEY_ID" | "LEGACY_KEY_PAIR_ID" | "EDGE_DENIED";
                 detail: string;
             }[];
         };
@@ -1554,6 +1638,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description referrers, allowEmptyReferrer and countries are refused (400 EDGE_NOT_APPLICABLE): CloudFront Functions never run on RTMP; ipAddress is IPv4 only */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["SignedStreamRequest"];
