@@ -2,6 +2,7 @@
 // viewer-request function that reads it, and that function's association with every cache behaviour that requires
 // signed requests. All three are named edgeResourceName(distributionId). Every step is idempotent: a deploy that
 // fails half-way is finished by sending it again, and a deploy that finds everything in place writes nothing.
+import { setTimeout as sleep } from 'node:timers/promises'
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
@@ -26,9 +27,12 @@ import { appError } from '../http/errors.js'
 import type { AwsAccount } from './accounts.js'
 import { itemsOf, quantified, updateMerging } from './cloudfront.js'
 import { codeOf } from './errors.js'
-import { deleteKeyValueStore, ensureKeyValueStore, findKeyValueStore, listKvsKeys, updateKvsKeys, type KvsEntry } from './keyvaluestore.js'
+import { deleteKeyValueStore, ensureKeyValueStore, findKeyValueStore, listKvsKeys, updateKvsKeys, type KeyValueStore, type KvsEntry } from './keyvaluestore.js'
 
 const VIEWER_REQUEST = 'viewer-request'
+/** A new store is PROVISIONING for seconds before its keys can be written; a deploy waits this long at most. */
+const STORE_READY_TIMEOUT_MS = 60_000
+const STORE_READY_MAX_DELAY_MS = 5_000
 /** How the answers name the default cache behaviour (others by their path pattern). */
 export const DEFAULT_BEHAVIOR_LABEL = '*'
 
@@ -278,6 +282,22 @@ async function ensureFunction(account: AwsAccount, name: string, config: Functio
   return { arn, liveEtag: published.etag, changed }
 }
 
+/** The store once READY: its keys cannot be written while PROVISIONING. */
+async function waitUntilReady(account: AwsAccount, store: KeyValueStore): Promise<KeyValueStore> {
+  const deadline = performance.now() + STORE_READY_TIMEOUT_MS
+  let delayMs = 500
+  while (store.status !== 'READY') {
+    if (store.status !== 'PROVISIONING') throw appError('UPSTREAM_ERROR', `key value store ${store.name} is ${store.status}: remove the edge layer and deploy it again`)
+    if (performance.now() + delayMs > deadline) throw appError('WAIT_TIMEOUT', `key value store ${store.name} is still PROVISIONING: send the PUT again`, { lastStatus: store.status })
+    await sleep(delayMs)
+    delayMs = Math.min(delayMs * 2, STORE_READY_MAX_DELAY_MS)
+    const current = await findKeyValueStore(account, store.name)
+    if (current === undefined) throw appError('UPSTREAM_ERROR', `key value store ${store.name} disappeared while provisioning`)
+    store = current
+  }
+  return store
+}
+
 /** Puts every configured key as `hmac:<id>` whose value differs, deletes the `hmac:` keys no longer configured. */
 async function syncKeys(account: AwsAccount, storeArn: string, keys: readonly EdgeKey[]): Promise<boolean> {
   const present = new Map((await listKvsKeys(account, storeArn, EDGE_KVS_KEY_PREFIX)).map((entry) => [entry.key, entry.value]))
@@ -303,7 +323,9 @@ export async function deployEdge(account: AwsAccount, distributionId: string, op
   }
   guardedBehaviours(current.DistributionConfig ?? ({} as DistributionConfig), distributionId, name)
 
-  const { store, created: storeCreated } = await ensureKeyValueStore(account, name, `cf-signer edge keys and revocations for distribution ${distributionId}`)
+  const ensured = await ensureKeyValueStore(account, name, `cf-signer edge keys and revocations for distribution ${distributionId}`)
+  const store = await waitUntilReady(account, ensured.store)
+  const storeCreated = ensured.created
   const keysChanged = await syncKeys(account, store.arn, options.keys)
   const fn = await ensureFunction(account, name, functionConfigFor(distributionId, store.arn))
   const { distribution, behaviorsChanged, written } = await updateDistribution(account, distributionId, (config) => associate(config, distributionId, name, fn.arn), options.ifMatch)

@@ -17,6 +17,7 @@ import {
   PublishFunctionCommand,
   TestFunctionCommand,
   UpdateDistributionCommand,
+  UpdateFunctionCommand,
   type CacheBehavior,
   type CloudFrontClient,
   type DistributionConfig,
@@ -208,6 +209,45 @@ describe('PUT /v1/admin/distributions/{id}/edge', () => {
     assert.equal(after.status, 200, after.text)
     assert.deepEqual(after.body.keyIds, ['k2'])
     assert.deepEqual(await listKvsKeys(account, after.body.keyValueStoreArn, 'hmac:'), [{ key: 'hmac:k2', value: K2.secret }])
+  })
+
+  it('puts back the function when its code drifted: updated and published again, the association kept', async (t) => {
+    const { endpoint } = await startEmulator(t)
+    const app = await edgeApp(t, endpoint, [K1])
+    const cf = cloudFrontClient(t, endpoint)
+    const id = await signedDistribution(cf)
+    const first = await edge(app, 'PUT', id)
+    const name = edgeResourceName(id)
+    const development = await cf.send(new DescribeFunctionCommand({ Name: name }))
+    const drifted = await cf.send(
+      new UpdateFunctionCommand({ Name: name, IfMatch: development.ETag, FunctionConfig: development.FunctionSummary!.FunctionConfig!, FunctionCode: encode('function handler(e) { return e.request }') }),
+    )
+    await cf.send(new PublishFunctionCommand({ Name: name, IfMatch: drifted.ETag }))
+
+    const again = await edge(app, 'PUT', id)
+    assert.equal(again.status, 200, again.text)
+    assert.equal(again.body.changed, true)
+    assert.notEqual(again.body.functionEtag, first.body.functionEtag, 'published again')
+    assert.equal(again.body.etag, first.body.etag, 'the association names the same ARN: no distribution update')
+    const live = await cf.send(new GetFunctionCommand({ Name: name, Stage: 'LIVE' }))
+    assert.equal(Buffer.from(live.FunctionCode!).toString('utf8'), EDGE_FUNCTION_SOURCE)
+  })
+
+  it('takes the function off a behaviour that no longer requires signed requests', async (t) => {
+    const { endpoint } = await startEmulator(t)
+    const app = await edgeApp(t, endpoint, [K1])
+    const cf = cloudFrontClient(t, endpoint)
+    const id = await signedDistribution(cf)
+    const first = await edge(app, 'PUT', id)
+    const { DistributionConfig: config, ETag } = await cf.send(new GetDistributionConfigCommand({ Id: id }))
+    config!.CacheBehaviors!.Items![0]!.TrustedKeyGroups = { Enabled: false, Quantity: 0 }
+    await cf.send(new UpdateDistributionCommand({ Id: id, IfMatch: ETag, DistributionConfig: config }))
+
+    const again = await edge(app, 'PUT', id)
+    assert.equal(again.status, 200, again.text)
+    assert.deepEqual(again.body.behaviorsChanged, ['/members/*'])
+    assert.deepEqual(again.body.behaviors, ['*'])
+    assert.deepEqual(await viewerRequestFunctions(cf, id), { '*': first.body.functionArn, '/members/*': undefined, '/public/*': undefined })
   })
 
   it('refuses a stale If-Match with 412 before writing anything', async (t) => {
