@@ -4,7 +4,7 @@ import { withErrors } from '../../../http/error-response.js'
 import { appError, CodedError } from '../../../http/errors.js'
 import { parseTime } from '../../../issuing/conditions.js'
 import { createTrustReader } from '../../../aws/distribution-trust.js'
-import { createInspector } from '../../../issuing/inspector.js'
+import { createEdgeRevocationReader, createInspector } from '../../../issuing/inspector.js'
 import { signingRoute } from '../signing-route.js'
 import { InspectBodySchema, InspectionSchema } from './schemas.js'
 
@@ -15,6 +15,7 @@ export async function inspectRoutes(fastify: FastifyInstance) {
     config: app.config,
     lookupKey: (id) => app.keyStore.verificationKey(id),
     trust: app.aws.configured ? createTrustReader(app.aws, app.now) : undefined,
+    edgeRevocations: app.aws.configured ? createEdgeRevocationReader(app.aws) : undefined,
   })
 
   app.post(
@@ -25,10 +26,11 @@ export async function inspectRoutes(fastify: FastifyInstance) {
       { operationId: 'inspectCredential', body: InspectBodySchema, response: withErrors({ 200: InspectionSchema }) },
     ),
     async (request) => {
-      const { url, cookies, ip } = request.body
-      const inspection = await inspector.inspect({ url, cookies, ip, at: requestTime(request.body.at, app.now()) })
+      const { url, cookies, ip, referer, country } = request.body
+      const at = requestTime(request.body.at, app.now())
+      const inspection = await inspector.inspect({ url, cookies, ip, at, referer, country, viewerIp: ip ?? request.ip })
       // Never the URL or cookies: they may be live credentials.
-      request.logSummary = { message: 'inspected', facts: { verdict: inspection.verdict, reason: inspection.reason, keyId: inspection.keyId, distribution: inspection.distribution?.name } }
+      request.logSummary = { message: 'inspected', facts: { verdict: inspection.verdict, reason: inspection.reason, keyId: inspection.keyId, distribution: inspection.distribution?.name, edgeReason: inspection.edge?.reason } }
       return inspection
     },
   )

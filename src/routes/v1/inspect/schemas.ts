@@ -1,4 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { EDGE_DENY_REASONS } from '../../../edge/token.js'
+import { EDGE_DENIED } from '../../../issuing/inspector.js'
 import { CHECK_NAMES, DENIAL_REASONS } from '../../../signing/inspect.js'
 import { TRUST_REASONS } from '../../../signing/trust.js'
 
@@ -20,7 +22,15 @@ export const InspectBodySchema = Type.Object(
     at: Type.Optional(
       Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1, maxLength: 40 })], { description: 'Request time: epoch seconds or ISO 8601 (default now)' }),
     ),
-    ip: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'The viewer\'s address; without it an IP condition is reported, not judged' })),
+    ip: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'The viewer\'s address; without it an IP condition is reported, not judged, and an edge token\'s IP ranges are judged with the caller\'s own address',
+      }),
+    ),
+    referer: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Edge distributions: the Referer the viewer would send (default none)' })),
+    country: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}$', description: 'Edge distributions: the viewer\'s CloudFront-Viewer-Country, ISO 3166-1 alpha-2 (default none)' })),
   },
   { additionalProperties: false, title: 'InspectRequest' },
 )
@@ -28,7 +38,7 @@ export type InspectBody = Static<typeof InspectBodySchema>
 
 export const InspectionSchema = Type.Object({
   verdict: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
-  reason: Type.Union([literals([...DENIAL_REASONS, ...TRUST_REASONS]), Type.Null()], { description: 'The first failing check in CloudFront\'s order; null on allow' }),
+  reason: Type.Union([literals([...DENIAL_REASONS, ...TRUST_REASONS, EDGE_DENIED]), Type.Null()], { description: 'The first failing check in CloudFront\'s order, the edge token last; null on allow' }),
   source: Type.Union([Type.Literal('url'), Type.Literal('cookies')]),
   resource: Type.String({ description: 'What CloudFront compares with the policy: the URL without signing parameters, or the stream name' }),
   keyId: Type.Union([Type.String(), Type.Null()]),
@@ -60,11 +70,34 @@ export const InspectionSchema = Type.Object({
       { title: 'InspectionDistribution', description: 'Only for a configured distribution with a distributionId: its trust as read from CloudFront (cached for a minute)' },
     ),
   ),
+  edge: Type.Optional(
+    Type.Object(
+      {
+        verdict: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
+        reason: Type.Optional(literals(EDGE_DENY_REASONS)),
+        grantId: Type.Optional(Type.String()),
+        issuedAt: Type.Optional(Type.Integer({ description: 'Epoch seconds' })),
+        expires: Type.Optional(Type.Integer({ description: 'Epoch seconds' })),
+        bound: Type.Optional(Type.Boolean({ description: 'Whether the token only works beside the CloudFront signature it was issued with' })),
+        rules: Type.Optional(
+          Type.Object({
+            referrers: Type.Optional(Type.Array(Type.String())),
+            allowEmptyReferrer: Type.Optional(Type.Boolean()),
+            countries: Type.Optional(Type.Object({ allow: Type.Optional(Type.Array(Type.String())), deny: Type.Optional(Type.Array(Type.String())) })),
+            ipRanges: Type.Optional(Type.Array(Type.String())),
+          }, { description: 'The viewer rules the token carries' }),
+        ),
+        revocations: Type.Union([Type.Literal('checked'), Type.Literal('unknown')], { description: 'checked: read from the distribution\'s KeyValueStore; unknown: not read (detail says why)' }),
+        detail: Type.String(),
+      },
+      { title: 'InspectionEdge', description: 'Only for a distribution with edge: true: the edge token judged as its viewer-request function would (x-edge-deny reason)' },
+    ),
+  ),
   checks: Type.Array(
     Type.Object({
-      name: literals([...CHECK_NAMES, 'trust']),
+      name: literals([...CHECK_NAMES, 'trust', 'edge']),
       outcome: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('skipped')]),
-      reason: Type.Optional(literals([...DENIAL_REASONS, ...TRUST_REASONS])),
+      reason: Type.Optional(literals([...DENIAL_REASONS, ...TRUST_REASONS, EDGE_DENIED])),
       detail: Type.String(),
     }),
   ),
