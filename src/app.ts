@@ -146,7 +146,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(playbackRoutes)
       await v1.register(inspectRoutes)
       await v1.register(adminRoutes, { prefix: '/admin' })
-      await v1.register(revocationRoutes, { prefix: '/revocations' })
+      await v1.register(revocationRoutes)
     },
     { prefix: '/v1' },
   )

@@ -12,6 +12,15 @@ export const ErrorResponseSchema = Type.Object(
     code: Type.String({ description: 'Stable machine-readable code (UPPER_SNAKE; CloudFront codes pass through unchanged).' }),
     error: Type.String(),
     message: Type.String(),
+    details: Type.Optional(
+      Type.Object(
+        {
+          revokedIn: Type.Array(Type.String(), { description: 'Distributions whose store holds the revocation' }),
+          failedIn: Type.Array(Type.String(), { description: 'Distributions whose store could not be written: send the same request again' }),
+        },
+        { description: 'Only on a revocation written to some distributions and not to others (POST /v1/revocations)' },
+      ),
+    ),
   },
   { $id: 'ErrorResponse', title: 'Error' },
 )

@@ -100,7 +100,7 @@ function auditLines(logs: ReturnType<typeof captureLogs>): Array<Record<string, 
 describe('POST /v1/revocations', () => {
   it('revokes a grant in every edge distribution: the key holds {t, x, r} with x past each one\'s maxTtlSeconds', async (t) => {
     const { app, storeOf } = await edgeApp(t)
-    const created = await call(app, 'POST', '/', { body: { grantId: 'AbCdEfGhIjKlMnOp', reason: 'leaked on a forum' } })
+    const created = await call(app, 'POST', '', { body: { grantId: 'AbCdEfGhIjKlMnOp', reason: 'leaked on a forum' } })
     assert.equal(created.status, 201)
     assert.deepEqual(
       { ...created.body, propagation: undefined },
@@ -121,9 +121,9 @@ describe('POST /v1/revocations', () => {
 
   it('revoking a grant again keeps its revokedAt and extends removeAfter', async (t) => {
     const { app, clock, storeOf } = await edgeApp(t)
-    await call(app, 'POST', '/', { body: { grantId: 'grant-1', distribution: 'live' } })
+    await call(app, 'POST', '', { body: { grantId: 'grant-1', distribution: 'live' } })
     clock.advance(100_000)
-    const again = await call(app, 'POST', '/', { body: { grantId: 'grant-1', distribution: 'live' } })
+    const again = await call(app, 'POST', '', { body: { grantId: 'grant-1', distribution: 'live' } })
     assert.equal(again.status, 201)
     assert.equal(again.body.revokedAt, NOW)
     assert.equal(again.body.removeAfter, NOW + 100 + 660)
@@ -133,13 +133,13 @@ describe('POST /v1/revocations', () => {
 
   it('revokes a sub by its hash, and moves revokedAt forward when revoked again', async (t) => {
     const { app, clock, storeOf } = await edgeApp(t)
-    const first = await call(app, 'POST', '/', { body: { sub: SUB, distribution: 'media' } })
+    const first = await call(app, 'POST', '', { body: { sub: SUB, distribution: 'media' } })
     assert.equal(first.status, 201)
     assert.equal(first.body.kind, 'sub')
     assert.equal(first.body.id, hashSubject(SUB))
     assert.equal(first.body.id.length, 22)
     clock.advance(30_000)
-    const second = await call(app, 'POST', '/', { body: { sub: SUB, distribution: 'media', reason: 'account closed' } })
+    const second = await call(app, 'POST', '', { body: { sub: SUB, distribution: 'media', reason: 'account closed' } })
     assert.equal(second.body.revokedAt, NOW + 30)
     const store = await storeOf(MEDIA_ID)
     assert.deepEqual(Object.keys(store), [`revoked:s:${hashSubject(SUB)}`])
@@ -150,7 +150,7 @@ describe('POST /v1/revocations', () => {
   it('refuses a body with both or neither of grantId and sub, and bad fields', async (t) => {
     const { app, storeOf } = await edgeApp(t)
     for (const body of [{ grantId: 'g1', sub: SUB }, {}, { reason: 'why' }, { grantId: 'has space' }, { grantId: 'x'.repeat(33) }, { sub: '' }, { sub: 's'.repeat(257) }, { grantId: 'g1', reason: 'tab\there' }, { grantId: 'g1', extra: 1 }]) {
-      const answer = await call(app, 'POST', '/', { body })
+      const answer = await call(app, 'POST', '', { body })
       assert.equal(answer.status, 400, JSON.stringify(body))
       assert.equal(answer.body.code, 'VALIDATION_ERROR', JSON.stringify(body))
     }
@@ -159,15 +159,15 @@ describe('POST /v1/revocations', () => {
 
   it('needs admin:write to revoke and admin:read to list', async (t) => {
     const { app } = await edgeApp(t)
-    assert.equal((await call(app, 'POST', '/', { body: { grantId: 'g1' }, headers: SIGN_ONLY })).body.code, 'FORBIDDEN_SCOPE')
-    assert.equal((await call(app, 'POST', '/', { body: { grantId: 'g1' }, headers: READ })).status, 403)
-    assert.equal((await call(app, 'GET', '/', { headers: SIGN_ONLY })).status, 403)
-    assert.equal((await call(app, 'POST', '/', { body: { grantId: 'g1' }, headers: { authorization: '' } })).status, 401)
+    assert.equal((await call(app, 'POST', '', { body: { grantId: 'g1' }, headers: SIGN_ONLY })).body.code, 'FORBIDDEN_SCOPE')
+    assert.equal((await call(app, 'POST', '', { body: { grantId: 'g1' }, headers: READ })).status, 403)
+    assert.equal((await call(app, 'GET', '', { headers: SIGN_ONLY })).status, 403)
+    assert.equal((await call(app, 'POST', '', { body: { grantId: 'g1' }, headers: { authorization: '' } })).status, 401)
   })
 
   it('answers 409 EDGE_NOT_DEPLOYED naming the distribution and the deploy route when its store is missing', async (t) => {
     const { app } = await edgeApp(t, { deployed: [LIVE_ID] })
-    const answer = await call(app, 'POST', '/', { body: { grantId: 'g1', distribution: 'media' } })
+    const answer = await call(app, 'POST', '', { body: { grantId: 'g1', distribution: 'media' } })
     assert.equal(answer.status, 409)
     assert.equal(answer.body.code, 'EDGE_NOT_DEPLOYED')
     assert.match(answer.body.message, /media/)
@@ -177,25 +177,25 @@ describe('POST /v1/revocations', () => {
 
   it('notices a store deleted after its ARN was cached (409), and finds a recreated one', async (t) => {
     const { app, cloudFront, deleteStore, storeOf } = await edgeApp(t)
-    assert.equal((await call(app, 'POST', '/', { body: { grantId: 'g1', distribution: 'live' } })).status, 201)
+    assert.equal((await call(app, 'POST', '', { body: { grantId: 'g1', distribution: 'live' } })).status, 201)
     await deleteStore(LIVE_ID)
-    assert.equal((await call(app, 'POST', '/', { body: { grantId: 'g2', distribution: 'live' } })).body.code, 'EDGE_NOT_DEPLOYED')
+    assert.equal((await call(app, 'POST', '', { body: { grantId: 'g2', distribution: 'live' } })).body.code, 'EDGE_NOT_DEPLOYED')
     await cloudFront.send(new CreateKeyValueStoreCommand({ Name: edgeResourceName(LIVE_ID) }))
-    assert.equal((await call(app, 'POST', '/', { body: { grantId: 'g3', distribution: 'live' } })).status, 201)
+    assert.equal((await call(app, 'POST', '', { body: { grantId: 'g3', distribution: 'live' } })).status, 201)
     assert.deepEqual(Object.keys(await storeOf(LIVE_ID)), ['revoked:g:g3'])
   })
 
   it('reports revokedIn and failedIn when one of several distributions fails, and a retry completes it', async (t) => {
     const logs = captureLogs()
     const { app, storeOf, cloudFront } = await edgeApp(t, { deployed: [MEDIA_ID], logs })
-    const answer = await call(app, 'POST', '/', { body: { grantId: 'g1' } })
+    const answer = await call(app, 'POST', '', { body: { grantId: 'g1' } })
     assert.equal(answer.status, 409)
     assert.equal(answer.body.code, 'EDGE_NOT_DEPLOYED')
     assert.deepEqual(answer.body.details, { revokedIn: ['media'], failedIn: ['live'] })
     assert.match(answer.body.message, /revoked in media; not revoked in live \(EDGE_NOT_DEPLOYED\)/)
     assert.ok((await storeOf(MEDIA_ID))['revoked:g:g1'] !== undefined, 'the other distribution is written')
     await cloudFront.send(new CreateKeyValueStoreCommand({ Name: edgeResourceName(LIVE_ID) }))
-    const retried = await call(app, 'POST', '/', { body: { grantId: 'g1' } })
+    const retried = await call(app, 'POST', '', { body: { grantId: 'g1' } })
     assert.deepEqual([retried.status, retried.body.distributions], [201, ['media', 'live']])
     assert.deepEqual(JSON.parse((await storeOf(LIVE_ID))['revoked:g:g1']!), { t: NOW, x: NOW + 660 })
     assert.deepEqual(
@@ -209,32 +209,32 @@ describe('POST /v1/revocations', () => {
 
   it('refuses a distribution without the edge layer (400), an unknown one (400), and no edge distribution at all (409)', async (t) => {
     const { app } = await edgeApp(t)
-    const plain = await call(app, 'POST', '/', { body: { grantId: 'g1', distribution: 'plain' } })
+    const plain = await call(app, 'POST', '', { body: { grantId: 'g1', distribution: 'plain' } })
     assert.deepEqual([plain.status, plain.body.code], [400, 'EDGE_NOT_ENABLED'])
-    const unknown = await call(app, 'POST', '/', { body: { grantId: 'g1', distribution: 'nope' } })
+    const unknown = await call(app, 'POST', '', { body: { grantId: 'g1', distribution: 'nope' } })
     assert.deepEqual([unknown.status, unknown.body.code], [400, 'UNKNOWN_DISTRIBUTION'])
-    const listed = await call(app, 'GET', '/?distribution=plain')
+    const listed = await call(app, 'GET', '?distribution=plain')
     assert.deepEqual([listed.status, listed.body.code], [400, 'EDGE_NOT_ENABLED'])
 
     const noEdge = await edgeApp(t, { deployed: [], distributions: { plain: DISTRIBUTIONS.plain } })
-    const none = await call(noEdge.app, 'POST', '/', { body: { grantId: 'g1' } })
+    const none = await call(noEdge.app, 'POST', '', { body: { grantId: 'g1' } })
     assert.deepEqual([none.status, none.body.code], [409, 'EDGE_NOT_CONFIGURED'])
   })
 
   it('answers 503 ADMIN_NOT_CONFIGURED without AWS', async (t) => {
     const app = await build(t)
-    const answer = await call(app, 'POST', '/', { body: { grantId: 'g1' } })
+    const answer = await call(app, 'POST', '', { body: { grantId: 'g1' } })
     assert.deepEqual([answer.status, answer.body.code], [503, 'ADMIN_NOT_CONFIGURED'])
-    assert.equal((await call(app, 'GET', '/')).body.code, 'ADMIN_NOT_CONFIGURED')
+    assert.equal((await call(app, 'GET', '')).body.code, 'ADMIN_NOT_CONFIGURED')
   })
 
   it('writes one audit line naming grant:<id> or sub:<hash>, never the raw sub', async (t) => {
     const logs = captureLogs()
     const { app } = await edgeApp(t, { logs })
-    await call(app, 'POST', '/', { body: { grantId: 'g1' } })
-    await call(app, 'POST', '/', { body: { sub: SUB, reason: 'compromised' } })
-    await call(app, 'POST', '/', { body: { sub: SUB, grantId: 'g1' } })
-    await call(app, 'GET', '/')
+    await call(app, 'POST', '', { body: { grantId: 'g1' } })
+    await call(app, 'POST', '', { body: { sub: SUB, reason: 'compromised' } })
+    await call(app, 'POST', '', { body: { sub: SUB, grantId: 'g1' } })
+    await call(app, 'GET', '')
     assert.deepEqual(
       auditLines(logs).map(({ sub, action, account, resourceId, outcome, statusCode, code }) => ({ sub, action, account, resourceId, outcome, statusCode, code })),
       [
@@ -251,14 +251,14 @@ describe('POST /v1/revocations', () => {
 describe('GET /v1/revocations', () => {
   it('lists active revocations merged across distributions, skipping due ones and deleting them', async (t) => {
     const { app, putEntries, storeOf } = await edgeApp(t)
-    await call(app, 'POST', '/', { body: { grantId: 'g1', reason: 'leaked' } })
-    await call(app, 'POST', '/', { body: { sub: SUB, distribution: 'live' } })
+    await call(app, 'POST', '', { body: { grantId: 'g1', reason: 'leaked' } })
+    await call(app, 'POST', '', { body: { sub: SUB, distribution: 'live' } })
     await putEntries(MEDIA_ID, {
       'revoked:g:old': JSON.stringify({ t: NOW - 7200, x: NOW - 1 }),
       'revoked:g:exactly-due': JSON.stringify({ t: NOW - 7200, x: NOW }),
       'hmac:e1': 'edge-test-secret-0123456789abcdefghijklmnop',
     })
-    const listed = await call(app, 'GET', '/')
+    const listed = await call(app, 'GET', '')
     assert.equal(listed.status, 200)
     assert.deepEqual(listed.body, {
       items: [
@@ -270,15 +270,15 @@ describe('GET /v1/revocations', () => {
     })
     assert.deepEqual(Object.keys(await storeOf(MEDIA_ID)).sort(), ['hmac:e1', 'revoked:g:g1'], 'the due entries were deleted, the HMAC key kept')
 
-    const live = await call(app, 'GET', '/?distribution=live')
+    const live = await call(app, 'GET', '?distribution=live')
     assert.deepEqual(live.body.items.map((item: { id: string; distributions: string[] }) => [item.id, item.distributions]), [['g1', ['live']], [hashSubject(SUB), ['live']]])
   })
 
   it('names distributions not deployed yet, and answers 409 for one asked by name', async (t) => {
     const { app } = await edgeApp(t, { deployed: [MEDIA_ID] })
-    const listed = await call(app, 'GET', '/')
+    const listed = await call(app, 'GET', '')
     assert.deepEqual(listed.body, { items: [], truncated: false, notDeployed: ['live'] })
-    const named = await call(app, 'GET', '/?distribution=live')
+    const named = await call(app, 'GET', '?distribution=live')
     assert.deepEqual([named.status, named.body.code], [409, 'EDGE_NOT_DEPLOYED'])
   })
 })
@@ -287,7 +287,7 @@ describe('revocation sweep', () => {
   it('deletes only the entries whose removeAfter has passed, in every edge distribution', async (t) => {
     const logs = captureLogs()
     const { app, clock, storeOf, putEntries } = await edgeApp(t, { logs })
-    await call(app, 'POST', '/', { body: { grantId: 'g1' } })
+    await call(app, 'POST', '', { body: { grantId: 'g1' } })
     await putEntries(LIVE_ID, { 'hmac:e1': 'edge-test-secret-0123456789abcdefghijklmnop', 'revoked:s:unreadable': 'not json' })
     assert.deepEqual(await app.revocations.sweep(), { removed: 0, failed: [] })
     // live's maxTtlSeconds is 600: its entry is due at NOW + 660, media's at NOW + 3660.
@@ -305,7 +305,7 @@ describe('revocation sweep', () => {
     t.mock.timers.enable({ apis: ['setInterval'] })
     const logs = captureLogs()
     const { app, clock, storeOf } = await edgeApp(t, { logs })
-    await call(app, 'POST', '/', { body: { grantId: 'g1', distribution: 'live' } })
+    await call(app, 'POST', '', { body: { grantId: 'g1', distribution: 'live' } })
     clock.advance(661_000)
     t.mock.timers.tick(299_000)
     assert.deepEqual(Object.keys(await storeOf(LIVE_ID)), ['revoked:g:g1'], 'not before the period (300 s by default)')
@@ -317,7 +317,7 @@ describe('revocation sweep', () => {
   it('logs a distribution it cannot sweep and still sweeps the others', async (t) => {
     const logs = captureLogs()
     const { app, clock, storeOf } = await edgeApp(t, { deployed: [LIVE_ID], logs })
-    await call(app, 'POST', '/', { body: { grantId: 'g1', distribution: 'live' } })
+    await call(app, 'POST', '', { body: { grantId: 'g1', distribution: 'live' } })
     clock.advance(661_000)
     assert.deepEqual(await app.revocations.sweep(), { removed: 1, failed: ['media'] })
     assert.deepEqual(await storeOf(LIVE_ID), {})

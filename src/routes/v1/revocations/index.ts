@@ -5,7 +5,7 @@ import type { EdgeTarget } from '../../../edge/revocations.js'
 import { appError, type CodedError } from '../../../http/errors.js'
 import { toErrorResponse, withErrors } from '../../../http/error-response.js'
 import { adminRoute, auditResource } from '../admin/common.js'
-import { CreatedRevocationSchema, RevocationBodySchema, RevocationErrorSchema, RevocationListSchema, RevocationsQuerySchema } from './schemas.js'
+import { CreatedRevocationSchema, RevocationBodySchema, RevocationListSchema, RevocationsQuerySchema } from './schemas.js'
 
 export const PROPAGATION_NOTE =
   'Written to the KeyValueStore of each distribution listed; CloudFront carries a change to every edge location within seconds, typically, not at once: a request meanwhile may still pass.'
@@ -26,7 +26,7 @@ export async function revocationRoutes(fastify: FastifyInstance) {
   })
 
   app.post(
-    '/',
+    '/revocations',
     adminRoute(
       app,
       'admin:write',
@@ -37,7 +37,7 @@ export async function revocationRoutes(fastify: FastifyInstance) {
           "Writes `revoked:g:<grantId>` or `revoked:s:<hash of sub>` to the KeyValueStore of each edge distribution (the one named, else every one with edge: true); the viewer-request function then answers 403 (x-edge-deny: revoked-grant or revoked-sub). Revoking a sub again moves revokedAt forward; revoking a grant again keeps its revokedAt and extends removeAfter. With several distributions, every one is tried: a failure answers the first failure's code with details.revokedIn and details.failedIn, and sending the same request again is safe. The audit line names `grant:<id>` or `sub:<hash>`, never the raw sub.",
         tags,
         body: RevocationBodySchema,
-        response: { ...withErrors({ 201: CreatedRevocationSchema }), '4xx': RevocationErrorSchema, '5xx': RevocationErrorSchema },
+        response: withErrors({ 201: CreatedRevocationSchema }),
       },
       'revocation.create',
     ),
@@ -68,7 +68,7 @@ export async function revocationRoutes(fastify: FastifyInstance) {
   )
 
   app.get(
-    '/',
+    '/revocations',
     adminRoute(app, 'admin:read', {
       operationId: 'listRevocations',
       summary: 'List the active revocations of the edge distributions',

@@ -50,15 +50,3 @@ export const RevocationListSchema = Type.Object(
 )
 
 /** The usual error, plus where a revocation was written and where not when it went to several distributions. */
-export const RevocationErrorSchema = Type.Object(
-  {
-    ...ErrorResponseSchema.properties,
-    details: Type.Optional(
-      Type.Object({
-        revokedIn: Type.Array(Type.String(), { description: 'Distributions whose store holds the revocation' }),
-        failedIn: Type.Array(Type.String(), { description: 'Distributions whose store could not be written: send the same request again' }),
-      }),
-    ),
-  },
-  { title: 'RevocationError' },
-)
