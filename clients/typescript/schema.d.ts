@@ -513,7 +513,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/revocations/": {
+    "/v1/revocations": {
         parameters: {
             query?: never;
             header?: never;
@@ -548,6 +548,13 @@ export interface components {
             code: string;
             error: string;
             message: string;
+            /** @description Only on a revocation written to some distributions and not to others (POST /v1/revocations) */
+            details?: {
+                /** @description Distributions whose store holds the revocation */
+                revokedIn: string[];
+                /** @description Distributions whose store could not be written: send the same request again */
+                failedIn: string[];
+            };
         };
         CheckLivenessResponse: {
             /** @enum {string} */
@@ -1291,20 +1298,6 @@ export interface components {
             distributions: string[];
             /** @description When the edge sees it */
             propagation: string;
-        };
-        /** RevocationError */
-        RevocationError: {
-            statusCode: number;
-            /** @description Stable machine-readable code (UPPER_SNAKE; CloudFront codes pass through unchanged). */
-            code: string;
-            error: string;
-            message: string;
-            details?: {
-                /** @description Distributions whose store holds the revocation */
-                revokedIn: string[];
-                /** @description Distributions whose store could not be written: send the same request again */
-                failedIn: string[];
-            };
         };
         /** Revocation */
         Revocation: {
@@ -3274,7 +3267,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RevocationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Default Response */
@@ -3283,7 +3276,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RevocationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

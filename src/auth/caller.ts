@@ -1,3 +1,4 @@
+import { parseViewerRuleClaims, type ViewerRules } from '../edge/viewer-rules.js'
 import { appError } from '../http/errors.js'
 
 /** What an authenticated caller may do, read from its token's claims. */
@@ -9,6 +10,8 @@ export interface Caller {
   /** Path patterns (`*` wildcard) the token is limited to. */
   paths?: readonly string[]
   maxTtlSeconds?: number
+  /** Viewer rules (referrers, countries, ipRanges) every grant must keep: only the edge layer enforces them. */
+  viewerRules?: ViewerRules
 }
 
 export const SCOPES = ['sign', 'sign:wildcard', 'admin:read', 'admin:write'] as const
@@ -32,6 +35,7 @@ export function callerFromClaims(claims: Record<string, unknown>): Caller {
     distributions: stringList(claims, 'distributions'),
     paths: stringList(claims, 'paths'),
     maxTtlSeconds: maxTtlSeconds as number | undefined,
+    viewerRules: parseViewerRuleClaims(claims),
   }
 }
 

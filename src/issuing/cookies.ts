@@ -1,4 +1,6 @@
 import type { DistributionConfig } from '../config/schema.js'
+import { EDGE_TOKEN_COOKIE } from '../edge/token.js'
+import type { ViewerRules } from '../edge/viewer-rules.js'
 import { appError, CodedError } from '../http/errors.js'
 import { buildPolicy, hasWildcard, SIGNING_PARAMS, type Policy } from '../signing/policy.js'
 import { canonicalisePathAndQuery, checkRawPath, splitUrlPattern } from '../signing/resource.js'
@@ -17,17 +19,20 @@ export interface CookieRequest extends ConditionsInput {
 export interface CookiePlan {
   policy: Policy
   distribution: Distribution
+  /** On an edge distribution: the rules of the edge token bound to the signature once signed. */
+  viewerRules?: ViewerRules
 }
 
 type CookieSettings = NonNullable<DistributionConfig['cookies']>
 
-/** CloudFront-Expires for a canned policy, CloudFront-Policy for a custom one; Hash-Algorithm with SHA256. */
+/** CloudFront-Expires for a canned policy, CloudFront-Policy for a custom one; Hash-Algorithm with SHA256; CloudFront-Edge on an edge distribution. */
 export type CloudFrontCookies = {
   'CloudFront-Expires'?: string
   'CloudFront-Policy'?: string
   'CloudFront-Signature': string
   'CloudFront-Key-Pair-Id': string
   'CloudFront-Hash-Algorithm'?: string
+  'CloudFront-Edge'?: string
 }
 
 /** Turns a signed-cookie request into the policy to sign, enforcing configuration and claims. */
@@ -46,8 +51,8 @@ export function planSignedCookies(request: CookieRequest, ctx: IssueContext): Co
   const wildcard = hasWildcard(resource)
   if (wildcard) checkPatternAllowed(distribution, ctx.caller, resource, decoded)
   else checkPathAllowed(distribution, ctx.caller, decoded)
-  const conditions = resolveConditions(request, distribution, ctx)
-  return { policy: buildPolicy(resource, conditions, wildcard), distribution }
+  const { policy: conditions, viewerRules } = resolveConditions(request, distribution, ctx)
+  return { policy: buildPolicy(resource, conditions, wildcard), distribution, viewerRules }
 }
 
 /**
@@ -112,12 +117,12 @@ function checkCookiesReach(settings: CookieSettings, host: string, decodedPath: 
   }
 }
 
-const COOKIE_NAMES = SIGNING_PARAMS.filter((name) => name !== 'Signature' && name !== 'Key-Pair-Id').map((name) => `CloudFront-${name}`)
+const COOKIE_NAMES = [...SIGNING_PARAMS.filter((name) => name !== 'Signature' && name !== 'Key-Pair-Id').map((name) => `CloudFront-${name}`), EDGE_TOKEN_COOKIE]
 
 /**
  * The Set-Cookie headers for signed cookies. The CloudFront-* cookies this answer does not use are cleared:
  * a CloudFront-Policy or CloudFront-Hash-Algorithm left over from an earlier answer would make
- * CloudFront check this signature against the wrong policy or hash.
+ * CloudFront check this signature against the wrong policy or hash, and an old CloudFront-Edge is bound to another signature.
  */
 export function setCookieHeaders(cookies: CloudFrontCookies, settings: CookieSettings, maxAgeSeconds: number): string[] {
   const attributes = `Domain=${settings.domain}; Path=${settings.path}; Secure; HttpOnly; SameSite=${settings.sameSite}`

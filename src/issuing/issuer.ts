@@ -1,5 +1,6 @@
 import type { Caller } from '../auth/caller.js'
 import type { Config } from '../config/schema.js'
+import { EDGE_TOKEN_COOKIE, EDGE_TOKEN_PARAMETER } from '../edge/token.js'
 import { selectHashAlgorithm, selectKey, type KeySource } from '../keys/select.js'
 import type { SignatureKind, Signer } from '../signer/port.js'
 import type { HashAlgorithm, Policy } from '../signing/policy.js'
@@ -7,10 +8,11 @@ import { buildSignedCookies, buildSignedStream, buildSignedUrl, signingParams, t
 import type { IssueContext } from './context.js'
 import { planSignedCookies, setCookieHeaders, type CloudFrontCookies, type CookieRequest } from './cookies.js'
 import { resolveDistribution, type Distribution } from './distributions.js'
+import { createGrantToken } from './edge-grant.js'
 import { planSignedQuery, type QueryRequest } from './query.js'
 import { planSignedStream, type StreamRequest } from './stream.js'
 import { newGrantId } from './grant-id.js'
-import { planSignedUrl, type UrlRequest } from './url.js'
+import { planSignedUrl, withBoundToken, type UrlPlan, type UrlRequest } from './url.js'
 
 /** Who asks: the verified caller and the address it calls from (trustProxy applied); a Fastify request is one. */
 export interface Who {
@@ -45,8 +47,8 @@ export type UrlAnswer = { url: string } & AnswerFields
 export type CookiesAnswer = { cookies: CloudFrontCookies } & AnswerFields
 /** The signing parameters as a query string to append to every URL under the resource, and as an object. */
 export type QueryAnswer = { query: string; params: QueryParams } & AnswerFields
-/** Always a custom policy (query.ts); Hash-Algorithm with SHA256. */
-export type QueryParams = { Policy: string; Signature: string; 'Key-Pair-Id': string; 'Hash-Algorithm'?: 'SHA256' }
+/** Always a custom policy (query.ts); Hash-Algorithm with SHA256; cf-edge, the edge token, on an edge distribution. */
+export type QueryParams = { Policy: string; Signature: string; 'Key-Pair-Id': string; 'Hash-Algorithm'?: 'SHA256'; 'cf-edge'?: string }
 export type StreamAnswer = { streamer: string; stream: string; streamEscaped: string } & AnswerFields
 
 export interface IssuerDependencies {
@@ -62,7 +64,8 @@ const NO_CHOICE: SigningChoice = {}
 /**
  * The signing requests, start to end: each call resolves the distribution, applies the caller's
  * narrowing, plans the policy (url.ts, cookies.ts, stream.ts), has the signer sign it and returns
- * the answer. It knows nothing of HTTP: the routes hand it their validated input and who asks.
+ * the answer under a new grant ID, with its edge token on a distribution with the edge layer
+ * (edge-grant.ts). It knows nothing of HTTP: the routes hand it their validated input and who asks.
  */
 export function createIssuer({ config, keys, signer, now }: IssuerDependencies) {
   const contextFor = (who: Who): IssueContext => ({ config, caller: who.caller, now: Math.floor(now() / 1000), clientIp: who.ip })
@@ -72,12 +75,19 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
     return signer.sign({ kind, policy, key, hashAlgorithm: selectHashAlgorithm(key, choice.hashAlgorithm), distribution: distribution.name })
   }
 
+  /** The signed URL for a plan: a wildcard grant's edge token bound to its signature goes in before the signing parameters. */
+  function signedUrl(plan: UrlPlan, signed: SignedPolicy, ctx: IssueContext, grantId: string): string {
+    const { boundRules } = plan
+    return buildSignedUrl(boundRules === undefined ? plan.url : withBoundToken(plan, boundRules, signed.signature, ctx, grantId), signed)
+  }
+
   async function issueUrlIn(request: UrlRequest & SigningChoice, ctx: IssueContext): Promise<Issued<UrlAnswer>> {
-    const plan = planSignedUrl(request, ctx)
+    const grantId = newGrantId()
+    const plan = planSignedUrl(request, ctx, grantId)
     const signed = await sign('url', plan.policy, plan.distribution, request)
     const { expires } = signed.policy.conditions
     return {
-      answer: { url: buildSignedUrl(plan.url, signed), grantId: newGrantId(), expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
+      answer: { url: signedUrl(plan, signed, ctx, grantId), grantId, expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
       distribution: plan.distribution,
     }
   }
@@ -113,8 +123,12 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
       const signed = await sign('cookie', plan.policy, plan.distribution, request)
       const cookies = buildSignedCookies(signed) as CloudFrontCookies
       const { expires } = signed.policy.conditions
+      const grantId = newGrantId()
+      if (plan.viewerRules !== undefined) {
+        cookies[EDGE_TOKEN_COOKIE] = createGrantToken(ctx, { grantId, expires, rules: plan.viewerRules, binding: signed.signature })
+      }
       return {
-        answer: { cookies, grantId: newGrantId(), expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
+        answer: { cookies, grantId, expires, expiresAt: isoFromEpoch(expires), policy: signed.policy.type, resource: signed.policy.resource, keyId: signed.keyId },
         distribution: plan.distribution,
         setCookie: request.setCookies ? setCookieHeaders(cookies, plan.distribution.cookies!, expires - ctx.now) : undefined,
       }
@@ -122,15 +136,20 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
 
     /** Signing parameters for a folder, for players that append them to each request instead of sending cookies. */
     async issueQuery(request: QueryRequest & SigningChoice, who: Who): Promise<Issued<QueryAnswer>> {
-      const plan = planSignedQuery(request, contextFor(who))
+      const ctx = contextFor(who)
+      const plan = planSignedQuery(request, ctx)
       const signed = await sign('query', plan.policy, plan.distribution, request)
       const params = signingParams(signed)
       const { expires } = signed.policy.conditions
+      const grantId = newGrantId()
+      if (plan.viewerRules !== undefined) {
+        params.push([EDGE_TOKEN_PARAMETER, createGrantToken(ctx, { grantId, expires, rules: plan.viewerRules, binding: signed.signature })])
+      }
       return {
         answer: {
           query: params.map(([name, value]) => `${name}=${value}`).join('&'),
           params: Object.fromEntries(params) as QueryParams,
-          grantId: newGrantId(),
+          grantId,
           expires,
           expiresAt: isoFromEpoch(expires),
           policy: signed.policy.type,
@@ -161,9 +180,10 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
       const ctx = contextFor(who)
       const distribution = resolveDistribution(ctx, query.distribution)
       const expiresIn = Math.min(distribution.defaultTtlSeconds, who.caller.maxTtlSeconds ?? Infinity)
-      const plan = planSignedUrl({ distribution: query.distribution, path: query.path, expiresIn }, ctx, distribution)
+      const grantId = newGrantId()
+      const plan = planSignedUrl({ distribution: query.distribution, path: query.path, expiresIn }, ctx, grantId, distribution)
       const signed = await sign('url', plan.policy, distribution, NO_CHOICE)
-      return { url: buildSignedUrl(plan.url, signed), grantId: newGrantId(), signed, distribution }
+      return { url: buildSignedUrl(plan.url, signed), grantId, signed, distribution }
     },
   }
 }

@@ -11,7 +11,7 @@ export interface QueryRequest extends ConditionsInput {
 
 /**
  * Turns a signed-query request into the policy to sign: the cookie plan (same host, resource,
- * narrowing and conditions), always a custom policy, since the query is appended to every URL
+ * narrowing, conditions and viewer rules), always a custom policy, since the query is appended to every URL
  * under the resource and a canned one names a single URL by its Expires alone.
  */
 export function planSignedQuery(request: QueryRequest, ctx: IssueContext): CookiePlan {

@@ -4,6 +4,7 @@ import { checkRawPath, matchesWildcard } from '../signing/resource.js'
 import { resolveConditions, type ConditionsInput } from './conditions.js'
 import type { IssueContext } from './context.js'
 import { resolveDistribution, type Distribution } from './distributions.js'
+import { refuseViewerRules } from './edge-grant.js'
 import { checkPathAllowed, checkPatternAllowed } from './narrowing.js'
 
 export const STREAM_PREFIXES = ['mp4', 'mp3', 'flv'] as const
@@ -44,7 +45,9 @@ export function planSignedStream(request: StreamRequest, ctx: IssueContext): Str
   }
   const name = applyOptions(checkStreamName(request.stream, 'stream'), request)
   checkPathAllowed(distribution, ctx.caller, withoutPrefix(name))
-  const conditions = resolveConditions(request, distribution, ctx)
+  // CloudFront Functions never run on RTMP: a stream carries no edge token, whatever the distribution's edge layer.
+  refuseViewerRules(request, ctx.caller, 'RTMP streams')
+  const { policy: conditions } = resolveConditions(request, distribution, ctx, false)
   const streamer = `rtmp://${distribution.rtmpDomain}/cfx/st`
   if (request.resource === undefined) return { name, streamer, policy: buildPolicy(name, conditions), distribution }
 

@@ -1,10 +1,13 @@
+import { EDGE_TOKEN_PARAMETER } from '../edge/token.js'
+import type { ViewerRules } from '../edge/viewer-rules.js'
 import { appError, CodedError } from '../http/errors.js'
 import { downloadParams, type DownloadOptions } from '../signing/download.js'
-import { buildPolicy, hasWildcard, type Policy } from '../signing/policy.js'
+import { buildPolicy, hasWildcard, type Policy, type PolicyConditions } from '../signing/policy.js'
 import { appendQuery, canonicalisePathAndQuery, checkRawPath, checkUrlLength, encodePath, encodeQuery, matchesWildcard, splitUrlPattern } from '../signing/resource.js'
 import { resolveConditions, type ConditionsInput } from './conditions.js'
 import type { IssueContext } from './context.js'
 import { resolveDistribution, resolveDistributionByHost, type Distribution } from './distributions.js'
+import { createGrantToken, edgeTokenParam } from './edge-grant.js'
 import { checkPathAllowed, checkPatternAllowed } from './narrowing.js'
 
 export interface UrlRequest extends ConditionsInput {
@@ -18,32 +21,74 @@ export interface UrlRequest extends ConditionsInput {
 }
 
 export interface UrlPlan {
-  /** The URL exactly as it will be requested, before the signing parameters are added. */
+  /** The URL exactly as it will be requested, before the signing parameters are added (an exact resource's edge token included). */
   url: string
   policy: Policy
   distribution: Distribution
+  /** For a wildcard resource on an edge distribution: the rules of the edge token bound to the signature once signed (withBoundToken). */
+  boundRules?: ViewerRules
 }
 
 /**
  * Turns a signed-URL request into the URL and policy to sign, enforcing configuration and claims;
- * `resolved` is the request's distribution when the caller already resolved it (playback).
+ * `resolved` is the request's distribution when the caller already resolved it (playback). On an edge
+ * distribution an exact resource signs the URL with its edge token in it, so the signature covers the token.
  */
-export function planSignedUrl(request: UrlRequest, ctx: IssueContext, resolved?: Distribution): UrlPlan {
+export function planSignedUrl(request: UrlRequest, ctx: IssueContext, grantId: string, resolved?: Distribution): UrlPlan {
   const { distribution, scheme, host, path, rawPath, query } = request.url !== undefined ? fromUrl(request.url, request, ctx) : fromPath(request, ctx, resolved)
   checkPathAllowed(distribution, ctx.caller, rawPath)
   let url = `${scheme}://${host}${path}${query === '' ? '' : `?${query}`}`
   if (request.query !== undefined) url = appendQuery(url, encodeQuery(request.query))
   if (request.download !== undefined) url = appendDownload(url, request.download)
   checkUrlLength(url)
-  const conditions = resolveConditions(request, distribution, ctx)
-  if (request.resource === undefined) return { url, policy: buildPolicy(url, conditions), distribution }
+  checkNoEdgeParameter(url)
+  const { policy: conditions, viewerRules } = resolveConditions(request, distribution, ctx)
+  if (request.resource === undefined) return planExact(url, conditions, viewerRules, distribution, ctx, grantId)
 
   const { resource, pathPattern } = resolveResource(request.resource, scheme, host)
   const wildcard = hasWildcard(resource)
   // Scope, limits and narrowing first: until they pass, the pattern is a hostile caller's input.
   if (wildcard) checkPatternAllowed(distribution, ctx.caller, resource, pathPattern)
   if (!matchesWildcard(resource, url)) throw appError('RESOURCE_NOT_COVERING', `resource ${resource} does not cover the URL being signed`)
-  return { url, policy: buildPolicy(resource, conditions, wildcard), distribution }
+  // Without a wildcard the resource is the URL itself.
+  if (!wildcard) return planExact(url, conditions, viewerRules, distribution, ctx, grantId)
+  if (viewerRules !== undefined) checkCoversToken(resource, appendQuery(url, edgeTokenParam('x')))
+  return { url, policy: buildPolicy(resource, conditions, true), distribution, boundRules: viewerRules }
+}
+
+/** An exact resource: the URL, with its edge token on an edge distribution (no binding: the signature covers it). */
+function planExact(url: string, conditions: PolicyConditions, viewerRules: ViewerRules | undefined, distribution: Distribution, ctx: IssueContext, grantId: string): UrlPlan {
+  if (viewerRules === undefined) return { url, policy: buildPolicy(url, conditions), distribution }
+  const withToken = appendQuery(url, edgeTokenParam(createGrantToken(ctx, { grantId, expires: conditions.expires, rules: viewerRules })))
+  checkUrlLength(withToken)
+  return { url: withToken, policy: buildPolicy(withToken, conditions), distribution }
+}
+
+/**
+ * A wildcard grant's URL with its edge token, bound to the signature it travels with, before the signing
+ * parameters: the signature cannot cover a token made after it.
+ */
+export function withBoundToken(plan: UrlPlan, rules: ViewerRules, signature: string, ctx: IssueContext, grantId: string): string {
+  const token = createGrantToken(ctx, { grantId, expires: plan.policy.conditions.expires, rules, binding: signature })
+  const url = appendQuery(plan.url, edgeTokenParam(token))
+  // Again with the real token: a `?` in the resource matched the one-character placeholder checked before signing.
+  checkCoversToken(plan.policy.resource, url)
+  checkUrlLength(url)
+  return url
+}
+
+function checkCoversToken(resource: string, url: string): void {
+  if (!matchesWildcard(resource, url)) {
+    throw appError('EDGE_RESOURCE_NOT_COVERING', `resource ${resource} does not cover the URL with its ${EDGE_TOKEN_PARAMETER} parameter: end the resource with *`)
+  }
+}
+
+/** `cf-edge` is the edge token's parameter: a caller's own would be read in its place. */
+function checkNoEdgeParameter(url: string): void {
+  const q = url.indexOf('?')
+  if (q !== -1 && new URLSearchParams(url.slice(q + 1)).has(EDGE_TOKEN_PARAMETER)) {
+    throw appError('RESERVED_QUERY_PARAMETER', `query parameter "${EDGE_TOKEN_PARAMETER}" is reserved for the edge token`)
+  }
 }
 
 const OVERRIDE_PARAMS = ['response-content-disposition', 'response-content-type']

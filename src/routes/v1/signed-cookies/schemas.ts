@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { AnswerFields, ConditionFields, DistributionName } from '../shared-schemas.js'
+import { AnswerFields, ConditionFields, DistributionName, ViewerRuleFields } from '../shared-schemas.js'
 
 export const SignedCookiesBodySchema = Type.Object(
   {
@@ -11,6 +11,7 @@ export const SignedCookiesBodySchema = Type.Object(
     }),
     setCookies: Type.Optional(Type.Boolean({ description: 'Also send the cookies as Set-Cookie headers (needs distributions.<name>.cookies)' })),
     ...ConditionFields,
+    ...ViewerRuleFields,
   },
   { additionalProperties: false, title: 'SignedCookiesRequest' },
 )
@@ -26,8 +27,9 @@ export const SignedCookiesSchema = Type.Object({
       'CloudFront-Signature': CookieValue,
       'CloudFront-Key-Pair-Id': CookieValue,
       'CloudFront-Hash-Algorithm': Type.Optional(CookieValue),
+      'CloudFront-Edge': Type.Optional(CookieValue),
     },
-    { additionalProperties: false, description: 'CloudFront-Expires for a canned policy, CloudFront-Policy for a custom one' },
+    { additionalProperties: false, description: 'CloudFront-Expires for a canned policy, CloudFront-Policy for a custom one; CloudFront-Edge, the edge token bound to CloudFront-Signature, on a distribution with the edge layer' },
   ),
   ...AnswerFields,
 }, { title: 'SignedCookies' })

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { STREAM_PREFIXES } from '../../../issuing/stream.js'
-import { AnswerFields, ConditionFields, DistributionName } from '../shared-schemas.js'
+import { AnswerFields, ConditionFields, DistributionName, ViewerRuleFields } from '../shared-schemas.js'
 
 export const SignedStreamBodySchema = Type.Object(
   {
@@ -10,8 +10,14 @@ export const SignedStreamBodySchema = Type.Object(
     stripExtension: Type.Optional(Type.Boolean({ description: 'Drop the file extension of the last segment before signing (videos/clip.mp4 → videos/clip)' })),
     prefix: Type.Optional(Type.Union(STREAM_PREFIXES.map((p) => Type.Literal(p)), { description: 'Add a type prefix before signing (videos/clip → mp4:videos/clip)' })),
     ...ConditionFields,
+    // Named, to be refused by name: a client sending one set of grant options to every route learns why.
+    ...ViewerRuleFields,
   },
-  { additionalProperties: false, title: 'SignedStreamRequest' },
+  {
+    additionalProperties: false,
+    title: 'SignedStreamRequest',
+    description: 'referrers, allowEmptyReferrer and countries are refused (400 EDGE_NOT_APPLICABLE): CloudFront Functions never run on RTMP; ipAddress is IPv4 only',
+  },
 )
 export type SignedStreamBody = Static<typeof SignedStreamBodySchema>
 

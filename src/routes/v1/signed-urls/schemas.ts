@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { AnswerFields, ConditionFields } from '../shared-schemas.js'
+import { AnswerFields, ConditionFields, ViewerRuleFields } from '../shared-schemas.js'
 
 // A media type with optional parameters, nothing a header could split on.
 const TOKEN = '[A-Za-z0-9!#$&^_.+-]+'
@@ -28,6 +28,7 @@ export const SignedUrlBodySchema = Type.Object(
     ),
     download: Type.Optional(DownloadSchema),
     ...ConditionFields,
+    ...ViewerRuleFields,
   },
   { additionalProperties: false },
 )
