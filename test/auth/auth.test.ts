@@ -235,6 +235,13 @@ describe('auth: scopes and claims', () => {
       { maxTtlSeconds: 0 },
       { maxTtlSeconds: -60 },
       { maxTtlSeconds: 1.5 },
+      { referrers: 'example.com' },
+      { referrers: ['not a host'] },
+      { allowEmptyReferrer: 'yes' },
+      { countries: ['DE'] },
+      { countries: { allow: ['DEU'] } },
+      { countries: { block: ['DE'] } },
+      { ipRanges: ['2001:db8::1'] },
     ]
     for (const claims of malformed) {
       assertError(await post(app, bearer(makeToken({ sub: 'a', scope: 'sign', ...claims }))), 401, 'TOKEN_INVALID')
