@@ -11,8 +11,11 @@ import {
   EDGE_TOKEN_PARAMETER,
   EDGE_TOKEN_VERSION,
   MAX_EDGE_TOKEN_LENGTH,
+  MAX_QUERY_VALUE_COUNT,
+  MIN_QUERY_VALUE_COUNT,
   SIGNATURE_COOKIE,
   SIGNATURE_PARAMETER,
+  UNCOUNTED_QUERY_PARAMETERS,
 } from './token.js'
 
 /** CloudFront refuses function code over 10 KB. */
@@ -130,6 +133,16 @@ function revokedAt(v) {
   try { const t = JSON.parse(v).t; return typeof t === 'number' ? t : Infinity; } catch (e) { return Infinity; }
 }
 
+// Query values besides the signing parameters; a repeated name counts each value (multiValue holds them all).
+function countQuery(qs) {
+  const names = Object.keys(qs);
+  let n = 0;
+  for (let i = 0; i < names.length; i++) {
+    if (UNCOUNTED.indexOf(names[i]) < 0) n += qs[names[i]].multiValue ? qs[names[i]].multiValue.length : 1;
+  }
+  return n;
+}
+
 function epoch(n) {
   return typeof n === 'number' && n >= 0 && n <= 9007199254740991 && Math.floor(n) === n;
 }
@@ -147,6 +160,7 @@ async function handler(event) {
   const h22 = /^[A-Za-z0-9_-]{22}$/;
   if (!p || typeof p.k !== 'string' || typeof p.g !== 'string' || typeof p.s !== 'string' || !h22.test(p.s) || !epoch(p.i) ||
     typeof p.e !== 'number' || (p.b !== undefined && (typeof p.b !== 'string' || !h22.test(p.b))) ||
+    (p.n !== undefined && (typeof p.n !== 'number' || Math.floor(p.n) !== p.n || p.n < MIN_N || p.n > MAX_N)) ||
     !strings(p.r) || !strings(p.ca) || !strings(p.cd) || !strings(p.ip)) {
     return deny('malformed');
   }
@@ -160,6 +174,7 @@ async function handler(event) {
     const sig = qs && qs.value ? qs.value : cs && cs.value ? cs.value : '';
     if (sig === '' || b64url(crypto.createHash('sha256').update(sig).digest('base64')).slice(0, 22) !== p.b) return deny('binding');
   }
+  if (p.n !== undefined && countQuery(req.querystring) !== p.n) return deny('query');
   if (await kvs.exists(GRANT_PREFIX + p.g)) return deny('revoked-grant');
   const rs = await read(SUB_PREFIX + p.s);
   if (rs !== null && p.i <= revokedAt(rs)) return deny('revoked-sub');
@@ -180,6 +195,7 @@ const constants = [
   `const PARAM = '${EDGE_TOKEN_PARAMETER}', COOKIE = '${EDGE_TOKEN_COOKIE}', DENY_HEADER = '${EDGE_DENY_HEADER}';`,
   `const SIG_PARAM = '${SIGNATURE_PARAMETER}', SIG_COOKIE = '${SIGNATURE_COOKIE}';`,
   `const VERSION = '${EDGE_TOKEN_VERSION}', MAX_TOKEN = ${MAX_EDGE_TOKEN_LENGTH};`,
+  `const UNCOUNTED = ${JSON.stringify(UNCOUNTED_QUERY_PARAMETERS)}, MIN_N = ${MIN_QUERY_VALUE_COUNT}, MAX_N = ${MAX_QUERY_VALUE_COUNT};`,
   `const KEY_PREFIX = '${EDGE_KVS_KEY_PREFIX}', GRANT_PREFIX = '${EDGE_KVS_REVOKED_GRANT_PREFIX}', SUB_PREFIX = '${EDGE_KVS_REVOKED_SUB_PREFIX}';`,
 ]
 

@@ -27,6 +27,14 @@ export const BINDING_LENGTH = 22
 /** The query parameter and the cookie a bound token's signature is read from, in that order. */
 export const SIGNATURE_PARAMETER = 'Signature'
 export const SIGNATURE_COOKIE = 'CloudFront-Signature'
+/**
+ * The query parameters a token's `n` does not count: CloudFront's signing parameters as it reads them (exact,
+ * case-sensitive). `Expires` is not among them: a custom-policy URL has none, so an added one counts.
+ */
+export const UNCOUNTED_QUERY_PARAMETERS = ['Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm'] as const
+/** Bounds of `n`, the number of query values a request may carry besides the signing parameters. */
+export const MIN_QUERY_VALUE_COUNT = 1
+export const MAX_QUERY_VALUE_COUNT = 100
 // CloudFront's signatures are base64 with + = / as - _ ~; bounded so hashing caller input stays cheap.
 const MAX_SIGNATURE_LENGTH = 4096
 const SIGNATURE_PATTERN = /^[A-Za-z0-9~_-]+$/
@@ -56,6 +64,7 @@ export const EDGE_DENY_REASONS = [
   'signature',
   'expired',
   'binding',
+  'query',
   'revoked-grant',
   'revoked-sub',
   'referrer',
@@ -91,6 +100,11 @@ export interface EdgeTokenInput extends EdgeViewerRules {
   expires: number
   /** The CloudFront `Signature` value the token travels with; only its truncated hash goes in the token. */
   binding?: string
+  /**
+   * The exact number of query values the request may carry besides the signing parameters (countQueryValues), for a
+   * URL signed with a `cf-edge=*` resource: CloudFront's `*` would also match parameters appended after the token.
+   */
+  queryValueCount?: number
 }
 
 export interface EdgeKey {
@@ -108,6 +122,7 @@ export interface EdgeTokenPayload {
   i: number
   e: number
   b?: string
+  n?: number
   r?: string[]
   re?: 1
   ca?: string[]
@@ -124,6 +139,8 @@ export interface EdgeViewer {
   ip: string
   /** The `Signature` query parameter, else the CloudFront-Signature cookie: what a bound token is checked against. */
   signature?: string
+  /** The request's query values besides the signing parameters (countQueryValues); checked against a token's `n`. */
+  queryValueCount?: number
 }
 
 export type EdgeVerdict = { allowed: true; payload: EdgeTokenPayload } | { allowed: false; reason: EdgeDenyReason }
@@ -161,6 +178,30 @@ export function bindingHash(signature: string): string {
 }
 
 const isEpoch = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
+const isQueryValueCount = (value: unknown): value is number =>
+  Number.isInteger(value) && (value as number) >= MIN_QUERY_VALUE_COUNT && (value as number) <= MAX_QUERY_VALUE_COUNT
+
+/** A query-string value as a CloudFront Function sees it: `multiValue` holds every value when the name repeats. */
+export interface FunctionQueryValue {
+  value: string
+  multiValue?: readonly { value: string }[]
+}
+
+/**
+ * Query values besides UNCOUNTED_QUERY_PARAMETERS, each repetition of a name counted, the way the function counts
+ * `event.request.querystring`. URLSearchParams (names decoded, as CloudFront hands them to the function) or the
+ * function's own shape.
+ */
+export function countQueryValues(query: URLSearchParams | Readonly<Record<string, FunctionQueryValue>>): number {
+  const uncounted = (name: string) => (UNCOUNTED_QUERY_PARAMETERS as readonly string[]).includes(name)
+  let count = 0
+  if (query instanceof URLSearchParams) {
+    for (const name of query.keys()) if (!uncounted(name)) count += 1
+    return count
+  }
+  for (const [name, entry] of Object.entries(query)) if (!uncounted(name)) count += entry.multiValue?.length ?? 1
+  return count
+}
 
 export function formatRevocationValue(value: RevocationValue): string {
   if (!isEpoch(value.t) || !isEpoch(value.x)) throw invalid('a revocation\'s t and x are epoch seconds')
@@ -243,6 +284,9 @@ export function buildEdgePayload(input: EdgeTokenInput, keyId: string): EdgeToke
   if (input.binding !== undefined && (input.binding.length > MAX_SIGNATURE_LENGTH || !SIGNATURE_PATTERN.test(input.binding))) {
     throw invalid('binding is a CloudFront Signature value')
   }
+  if (input.queryValueCount !== undefined && !isQueryValueCount(input.queryValueCount)) {
+    throw invalid(`queryValueCount is an integer from ${MIN_QUERY_VALUE_COUNT} to ${MAX_QUERY_VALUE_COUNT}`)
+  }
   checkList('referrers', input.referrers, MAX_REFERRER_PATTERNS, isReferrerPattern)
   checkList('countries.allow', input.countries?.allow, MAX_COUNTRIES, isCountryCode)
   checkList('countries.deny', input.countries?.deny, MAX_COUNTRIES, isCountryCode)
@@ -256,6 +300,7 @@ export function buildEdgePayload(input: EdgeTokenInput, keyId: string): EdgeToke
     i: input.issuedAt,
     e: input.expires,
     ...(input.binding !== undefined && { b: bindingHash(input.binding) }),
+    ...(input.queryValueCount !== undefined && { n: input.queryValueCount }),
     ...(input.referrers !== undefined && { r: [...input.referrers] }),
     ...(input.allowEmptyReferrer === true && { re: 1 as const }),
     ...(allow !== undefined && { ca: [...allow] }),
@@ -291,6 +336,7 @@ function isPayload(value: unknown): value is EdgeTokenPayload {
     isEpoch(payload.i) &&
     typeof payload.e === 'number' &&
     (payload.b === undefined || (typeof payload.b === 'string' && BINDING_PATTERN.test(payload.b))) &&
+    (payload.n === undefined || isQueryValueCount(payload.n)) &&
     strings(payload.r) &&
     strings(payload.ca) &&
     strings(payload.cd) &&
@@ -311,7 +357,7 @@ export function decodeEdgePayload(token: string | undefined): EdgeTokenPayload |
 }
 
 /**
- * Reads a token the way the function does: shape, version, key, signature, expiry, binding, revocations, then the
+ * Reads a token the way the function does: shape, version, key, signature, expiry, binding, query count, revocations, then the
  * viewer rules. `keys` are the secrets by id (two during a rotation).
  */
 export function verifyEdgeToken(
@@ -345,6 +391,8 @@ export function verifyEdgeToken(
   if (payload.b !== undefined && (viewer.signature === undefined || viewer.signature === '' || bindingHash(viewer.signature) !== payload.b)) {
     return deny('binding')
   }
+  // Fails closed: a viewer whose query was not counted does not pass a token that counts.
+  if (payload.n !== undefined && viewer.queryValueCount !== payload.n) return deny('query')
   if (revocations.isGrantRevoked(payload.g)) return deny('revoked-grant')
   const revokedAt = revocations.subjectRevokedAt(payload.s)
   if (revokedAt !== undefined && payload.i <= revokedAt) return deny('revoked-sub')

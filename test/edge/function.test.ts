@@ -22,11 +22,13 @@ interface Viewer {
   /** More query parameters and cookies, e.g. the CloudFront Signature a bound token is checked against. */
   query?: Record<string, string>
   cookies?: Record<string, string>
+  /** Query values in CloudFront's own shape, for names that repeat (multiValue holds every value). */
+  querystring?: Record<string, { value: string; multiValue?: { value: string }[] }>
 }
 
 const values = (entries: Record<string, string>) => Object.fromEntries(Object.entries(entries).map(([name, value]) => [name, { value }]))
 
-function event({ token, cookie, ip = '2001:db8::7', headers = {}, query = {}, cookies = {} }: Viewer) {
+function event({ token, cookie, ip = '2001:db8::7', headers = {}, query = {}, cookies = {}, querystring = {} }: Viewer) {
   return {
     version: '1.0',
     context: { eventType: 'viewer-request', distributionId: 'EDFDVBD6EXAMPLE' },
@@ -34,7 +36,7 @@ function event({ token, cookie, ip = '2001:db8::7', headers = {}, query = {}, co
     request: {
       method: 'GET',
       uri: '/media/a.mp4',
-      querystring: values({ ...query, ...(token !== undefined && { 'cf-edge': token }) }),
+      querystring: { ...querystring, ...values({ ...query, ...(token !== undefined && { 'cf-edge': token }) }) },
       headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), { value }])),
       cookies: values({ ...cookies, ...(cookie !== undefined && { 'CloudFront-Edge': cookie }) }),
     },
@@ -175,5 +177,18 @@ describe('edge function source', () => {
     assert.equal(outcome({ token, ip: '203.0.113.200' }), 'pass')
     assert.equal(outcome({ token, ip: '203.0.114.1' }), 'ip')
     assert.equal(outcome({ token, ip: '::ffff:203.0.113.5' }), 'ip', 'an IPv4-mapped address is not an IPv4 range member')
+  })
+
+  it('passes a token with n only when the query holds exactly n values besides the signing parameters', () => {
+    const token = createEdgeToken(grant({ queryValueCount: 2 }), KEY)
+    const signing = { Policy: 'p', Signature: 's', 'Key-Pair-Id': 'K', 'Hash-Algorithm': 'SHA256' }
+    assert.equal(outcome({ token, query: { ...signing, v: '1' } }), 'pass')
+    assert.equal(outcome({ token, query: signing }), 'query', 'one value short')
+    assert.equal(outcome({ token, query: { ...signing, v: '1', 'response-content-type': 'text/html' } }), 'query', 'a parameter appended after the token')
+    assert.equal(outcome({ token, query: { ...signing, Expires: '2000000000', v: '1' } }), 'query', 'an added Expires counts')
+    assert.equal(outcome({ token, querystring: { v: { value: '1', multiValue: [{ value: '1' }] } } }), 'pass')
+    assert.equal(outcome({ token, querystring: { v: { value: '1', multiValue: [{ value: '1' }, { value: '2' }] } } }), 'query', 'a repeated name counts each value')
+    assert.equal(outcome({ cookie: token, query: { v: '1' } }), 'query', 'the token in a cookie is not a query value')
+    assert.equal(outcome({ token: createEdgeToken(grant(), KEY), query: { v: '1', w: '2' } }), 'pass', 'no n, no count')
   })
 })

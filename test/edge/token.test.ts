@@ -8,6 +8,7 @@ import { EDGE_FUNCTION_SOURCE } from '../../src/edge/function-source.js'
 import {
   bindingHash,
   cidrContains,
+  countQueryValues,
   createEdgeToken,
   EDGE_DENY_REASONS,
   formatRevocationValue,
@@ -16,6 +17,7 @@ import {
   parseRevocationValue,
   revocationsFromStore,
   revokedAtOf,
+  UNCOUNTED_QUERY_PARAMETERS,
   verifyEdgeToken,
   type EdgeTokenInput,
   type EdgeViewer,
@@ -104,7 +106,9 @@ describe('edge token', () => {
       const body = { ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()), g: 'other' }
       return `${version}.${Buffer.from(JSON.stringify(body)).toString('base64url')}.${mac}`
     })()
-    type Case = { token?: string; viewer: EdgeViewer; signatureIn?: 'query' | 'cookie'; tokenIn?: 'cookie' }
+    const withN = (n: unknown) => `v1.${Buffer.from(JSON.stringify({ k: 'k1', g: 'g', s: hashSubject('a'), i: now - 1, e: now + 60, n })).toString('base64url')}.x`
+    /** `query`: more query parameters after the token, in order (a name may repeat); the viewer's count is derived from them. */
+    type Case = { token?: string; viewer: EdgeViewer; signatureIn?: 'query' | 'cookie'; tokenIn?: 'cookie'; query?: Array<[string, string]>; expect?: string }
     const ip = '192.0.2.1'
     const cases: Case[] = [
       { token: make(), viewer: { ip } },
@@ -121,6 +125,23 @@ describe('edge token', () => {
       { token: make({ binding: sig }), viewer: { ip, signature: sig }, signatureIn: 'cookie' },
       { token: make({ binding: sig }), viewer: { ip, signature: `${sig}x` }, signatureIn: 'query' },
       { token: make({ binding: sig }), viewer: { ip } },
+      { token: make({ queryValueCount: 1 }), viewer: { ip }, expect: 'pass' },
+      { token: make({ queryValueCount: 1 }), viewer: { ip }, query: [['response-content-type', 'text/html']], expect: 'query' },
+      { token: make({ queryValueCount: 2 }), viewer: { ip }, query: [['v', '1']], expect: 'pass' },
+      { token: make({ queryValueCount: 2 }), viewer: { ip }, query: [['v', '1'], ['v', '2']], expect: 'query' },
+      { token: make({ queryValueCount: 1 }), viewer: { ip }, query: [['cf-edge', 'again']], expect: 'query' },
+      { token: make({ queryValueCount: 1 }), viewer: { ip }, query: [['Policy', 'p'], ['Signature', 's'], ['Key-Pair-Id', 'K'], ['Hash-Algorithm', 'SHA256']], expect: 'pass' },
+      { token: make({ queryValueCount: 1 }), viewer: { ip }, query: [['Expires', '2000000000']], expect: 'query' },
+      { token: make({ queryValueCount: 1 }), viewer: { ip }, query: [['signature', 's']], expect: 'query' },
+      { token: make({ queryValueCount: 1 }), viewer: { ip }, tokenIn: 'cookie', expect: 'query' },
+      { token: make({ queryValueCount: 1, binding: sig }), viewer: { ip, signature: `${sig}x` }, signatureIn: 'query', expect: 'binding' },
+      { token: make({ queryValueCount: 1, binding: sig }), viewer: { ip, signature: sig }, signatureIn: 'query', query: [['x', '1']], expect: 'query' },
+      { token: make({ queryValueCount: 1, grantId: 'revoked' }), viewer: { ip }, expect: 'revoked-grant' },
+      { token: withN(0), viewer: { ip }, expect: 'malformed' },
+      { token: withN(101), viewer: { ip }, expect: 'malformed' },
+      { token: withN(1.5), viewer: { ip }, expect: 'malformed' },
+      { token: withN('1'), viewer: { ip }, expect: 'malformed' },
+      { token: withN(1), viewer: { ip }, expect: 'signature' },
       { token: make({ grantId: 'revoked' }), viewer: { ip } },
       { token: make({ sub: 'mallory', issuedAt: now - 100 }), viewer: { ip } },
       { token: make({ sub: 'mallory', issuedAt: now - 50 }), viewer: { ip } },
@@ -145,19 +166,30 @@ describe('edge token', () => {
     ])
     const revocations = revocationsFromStore((key) => store.get(key))
     const reasons = new Set<string>()
-    for (const { token, viewer, signatureIn, tokenIn } of cases) {
+    for (const { token, viewer: given, signatureIn, tokenIn, query = [], expect } of cases) {
+      // The URL's parameters in order, as a viewer sends them: the token, the signature, then whatever was appended.
+      const pairs: Array<[string, string]> = [
+        ...(token !== undefined && tokenIn !== 'cookie' ? [['cf-edge', token] as [string, string]] : []),
+        ...(given.signature !== undefined && signatureIn !== 'cookie' ? [['Signature', given.signature] as [string, string]] : []),
+        ...query,
+      ]
+      const viewer: EdgeViewer = { ...given, queryValueCount: countQueryValues(new URLSearchParams(pairs)) }
       const reference = verifyEdgeToken(token, keys, viewer, now, revocations)
       const headers = {
         ...(viewer.referer !== undefined && { referer: { value: viewer.referer } }),
         ...(viewer.country !== undefined && { 'cloudfront-viewer-country': { value: viewer.country } }),
       }
-      const querystring: Record<string, { value: string }> = {}
-      const cookies: Record<string, { value: string }> = {}
-      if (token !== undefined) (tokenIn === 'cookie' ? cookies : querystring)[tokenIn === 'cookie' ? 'CloudFront-Edge' : 'cf-edge'] = { value: token }
-      if (viewer.signature !== undefined) {
-        if (signatureIn === 'cookie') cookies['CloudFront-Signature'] = { value: viewer.signature }
-        else querystring.Signature = { value: viewer.signature }
+      // CloudFront's shape: the first value, and every value in multiValue when a name repeats.
+      const querystring: Record<string, { value: string; multiValue?: { value: string }[] }> = {}
+      for (const [name, value] of pairs) {
+        const existing = querystring[name]
+        if (existing === undefined) querystring[name] = { value }
+        else existing.multiValue = [...(existing.multiValue ?? [{ value: existing.value }]), { value }]
       }
+      assert.equal(countQueryValues(querystring), viewer.queryValueCount, 'both shapes count alike')
+      const cookies: Record<string, { value: string }> = {}
+      if (token !== undefined && tokenIn === 'cookie') cookies['CloudFront-Edge'] = { value: token }
+      if (viewer.signature !== undefined && signatureIn === 'cookie') cookies['CloudFront-Signature'] = { value: viewer.signature }
       const event = { viewer: { ip: viewer.ip }, request: { method: 'GET', uri: '/', querystring, headers, cookies } }
       const run = runFunction(EDGE_FUNCTION_SOURCE, event, store, { timeoutMs: 5000 })
       assert.equal(run.error, undefined)
@@ -165,9 +197,39 @@ describe('edge token', () => {
       const edge = output.statusCode === undefined ? 'pass' : output.headers?.['x-edge-deny']?.value
       const expected = reference.allowed ? 'pass' : reference.reason
       reasons.add(expected)
+      if (expect !== undefined) assert.equal(expected, expect, `${JSON.stringify(query)}: the reference's verdict`)
       assert.equal(edge, expected, `${JSON.stringify(viewer)}: the function and the reference agree`)
     }
     assert.deepEqual([...EDGE_DENY_REASONS, 'pass'].filter((reason) => !reasons.has(reason)), [], 'every reason and a pass are covered')
+  })
+
+  it('carries n, the query values a request may hold besides the signing parameters, and denies any other count', () => {
+    const token = createEdgeToken(input({ queryValueCount: 3 }), KEY)
+    assert.equal(JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')).n, 3)
+    assert.equal(verifyEdgeToken(token, keys, { ip: '192.0.2.1', queryValueCount: 3 }, NOW).allowed, true)
+    assert.deepEqual(verifyEdgeToken(token, keys, { ip: '192.0.2.1', queryValueCount: 4 }, NOW), { allowed: false, reason: 'query' })
+    assert.deepEqual(verifyEdgeToken(token, keys, { ip: '192.0.2.1', queryValueCount: 2 }, NOW), { allowed: false, reason: 'query' })
+    assert.deepEqual(verifyEdgeToken(token, keys, { ip: '192.0.2.1' }, NOW), { allowed: false, reason: 'query' }, 'an uncounted viewer fails closed')
+    assert.equal(verifyEdgeToken(createEdgeToken(input(), KEY), keys, { ip: '192.0.2.1', queryValueCount: 50 }, NOW).allowed, true, 'no n, no count')
+    assert.equal(EDGE_DENY_REASONS.indexOf('query'), EDGE_DENY_REASONS.indexOf('binding') + 1, 'checked right after the binding')
+    assert.equal(EDGE_DENY_REASONS.indexOf('revoked-grant'), EDGE_DENY_REASONS.indexOf('query') + 1)
+    for (const count of [1, 100]) assert.equal(codeOf(() => createEdgeToken(input({ queryValueCount: count }), KEY)), 'no error', String(count))
+    for (const count of [0, -1, 101, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.equal(codeOf(() => createEdgeToken(input({ queryValueCount: count }), KEY)), 'EDGE_TOKEN_INVALID_PAYLOAD', String(count))
+    }
+  })
+
+  it('counts query values the way the function does: each repetition, Expires too, never the signing parameters', () => {
+    assert.deepEqual(UNCOUNTED_QUERY_PARAMETERS, ['Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm'])
+    const count = (query: string) => countQueryValues(new URLSearchParams(query))
+    assert.equal(count(''), 0)
+    assert.equal(count('cf-edge=t'), 1)
+    assert.equal(count('a=1&a=2&a&cf-edge=t'), 4, 'a repeated name counts each time, an empty value too')
+    assert.equal(count('Policy=p&Signature=s&Key-Pair-Id=K&Hash-Algorithm=SHA256&cf-edge=t'), 1)
+    assert.equal(count('Expires=1&Signature=s&Key-Pair-Id=K&cf-edge=t'), 2, 'Expires counts: a custom-policy URL has none')
+    assert.equal(count('signature=s&POLICY=p&cf-edge=t'), 3, 'names are exact and case-sensitive')
+    assert.equal(count('Key%2DPair%2DId=K&cf-edge=t'), 1, 'names are compared decoded, as the function sees them')
+    assert.equal(countQueryValues({ 'cf-edge': { value: 't' }, a: { value: '1', multiValue: [{ value: '1' }, { value: '2' }] }, Signature: { value: 's' } }), 3)
   })
 
   it('denies a bound token unless it travels with the signature it was made for', () => {
