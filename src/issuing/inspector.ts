@@ -4,6 +4,7 @@ import { findKeyValueStore, getKvsKey } from '../aws/keyvaluestore.js'
 import type { Config } from '../config/schema.js'
 import { edgeResourceName } from '../edge/naming.js'
 import {
+  countQueryValues,
   decodeEdgePayload,
   EDGE_KVS_REVOKED_GRANT_PREFIX,
   EDGE_KVS_REVOKED_SUB_PREFIX,
@@ -119,6 +120,8 @@ export function createInspector({ config, lookupKey, trust, edgeRevocations }: I
       ...(question.referer !== undefined && { referer: question.referer }),
       ...(question.country !== undefined && { country: question.country }),
       ...(signature !== undefined && { signature }),
+      // edgeDistributionFor parsed the URL already.
+      queryValueCount: countQueryValues(new URL(question.url).searchParams),
     }
     const unrevoked = verifyEdgeToken(token, edgeKeys, viewer, question.at, NO_REVOCATIONS)
     const payload = decodeEdgePayload(token)
@@ -260,6 +263,8 @@ function explainEdge(
       return viewer.signature === undefined
         ? `the edge token is bound to a CloudFront signature and the request carries none (${SIGNATURE_PARAMETER} or the ${SIGNATURE_COOKIE} cookie)`
         : 'the edge token is bound to another CloudFront signature: it only works beside the signature it was issued with'
+    case 'query':
+      return `the URL carries ${viewer.queryValueCount} query values besides CloudFront's signing parameters and the edge token allows exactly ${p?.n}: a parameter was added, repeated or removed`
     case 'revoked-grant':
       return `grant ${p?.g} is revoked${revocationNote(stored.grant)}`
     case 'revoked-sub':

@@ -178,6 +178,25 @@ describe('POST /v1/inspect with an edge distribution', () => {
     assert.equal(movedCookie.edge.reason, 'binding')
   })
 
+  it('says query when a URL signed for cf-edge=* carries a parameter the token does not count', async (t) => {
+    const { inspect } = await setUp(t)
+    // One signature for every grant of the URL: the resource ends in cf-edge=*, the token counts the query's values.
+    const policy = buildPolicy(`${MEDIA}/media/a.mp4?cf-edge=*`, { expires: NOW + 600 }, true)
+    const signing = { policy, keyId: SIGNING_KEY.id, hashAlgorithm: 'SHA256' as const, signature: signPolicy(policy.json, SIGNING_KEY, 'SHA256') }
+    const url = buildSignedUrl(`${MEDIA}/media/a.mp4?cf-edge=${createEdgeToken(grant({ queryValueCount: 1 }), EDGE_KEY)}`, signing)
+    const good = await inspect({ url })
+    assert.deepEqual({ verdict: good.verdict, edge: good.edge.verdict }, { verdict: 'allow', edge: 'allow' }, JSON.stringify(good.checks))
+
+    const appended = await inspect({ url: `${url}&response-content-type=text/html` })
+    const failed = appended.checks.filter((c: { outcome: string }) => c.outcome === 'fail').map((c: { name: string }) => c.name)
+    assert.deepEqual(failed, ['edge'], 'CloudFront\'s * matches the appended parameter: only the edge refuses it')
+    assert.equal(appended.checks.find((c: { name: string }) => c.name === 'resource').outcome, 'pass')
+    assert.deepEqual({ verdict: appended.verdict, reason: appended.reason, edge: appended.edge.reason }, { verdict: 'deny', reason: 'EDGE_DENIED', edge: 'query' })
+    assert.equal(appended.edge.detail, 'the URL carries 2 query values besides CloudFront\'s signing parameters and the edge token allows exactly 1: a parameter was added, repeated or removed')
+    const expires = await inspect({ url: `${url}&Expires=${NOW + 600}` })
+    assert.equal(expires.edge.reason, 'query', 'an added Expires counts')
+  })
+
   it('says the revocations are unknown when the store is missing or cannot be read, and leaves other distributions alone', async (t) => {
     const { inspect } = await setUp(t)
     const bare = await inspect({ url: exactUrl(createEdgeToken(grant(), EDGE_KEY), 'https://d555555abcdef8.cloudfront.net') })
