@@ -924,7 +924,7 @@ export interface components {
          */
         InspectionEdge: {
             verdict: "allow" | "deny";
-            reason?: "missing" | "malformed" | "version" | "key" | "signature" | "expired" | "binding" | "revoked-grant" | "revoked-sub" | "referrer" | "country" | "ip";
+            reason?: "missing" | "malformed" | "version" | "key" | "signature" | "expired" | "binding" | "query" | "revoked-grant" | "revoked-sub" | "referrer" | "country" | "ip";
             grantId?: string;
             /** @description Epoch seconds */
             issuedAt?: number;

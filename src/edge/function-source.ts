@@ -174,7 +174,10 @@ async function handler(event) {
     const sig = qs && qs.value ? qs.value : cs && cs.value ? cs.value : '';
     if (sig === '' || b64url(crypto.createHash('sha256').update(sig).digest('base64')).slice(0, 22) !== p.b) return deny('binding');
   }
-  if (p.n !== undefined && countQuery(req.querystring) !== p.n) return deny('query');
+  if (p.n !== undefined) {
+    const u = req.uri.toLowerCase();
+    if (countQuery(req.querystring) !== p.n || u.indexOf(PARAM + '=') >= 0 || u.indexOf(PARAM + '%3d') >= 0) return deny('query');
+  }
   if (await kvs.exists(GRANT_PREFIX + p.g)) return deny('revoked-grant');
   const rs = await read(SUB_PREFIX + p.s);
   if (rs !== null && p.i <= revokedAt(rs)) return deny('revoked-sub');

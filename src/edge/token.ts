@@ -141,6 +141,8 @@ export interface EdgeViewer {
   signature?: string
   /** The request's query values besides the signing parameters (countQueryValues); checked against a token's `n`. */
   queryValueCount?: number
+  /** The request's path (`event.request.uri`): a token with `n` refuses one holding `cf-edge=` (isEdgeTokenInPath). */
+  uri?: string
 }
 
 export type EdgeVerdict = { allowed: true; payload: EdgeTokenPayload } | { allowed: false; reason: EdgeDenyReason }
@@ -192,6 +194,15 @@ export interface FunctionQueryValue {
  * `event.request.querystring`. URLSearchParams (names decoded, as CloudFront hands them to the function) or the
  * function's own shape.
  */
+/**
+ * Whether a path holds `cf-edge=` (or its encoded `=`): an exact grant's resource ends `?cf-edge=*`, and CloudFront's
+ * `?` wildcard matches any one character, so `/a.mp4/cf-edge=…` would match it with the token's `*` reaching into the path.
+ */
+export function isEdgeTokenInPath(path: string): boolean {
+  const lower = path.toLowerCase()
+  return lower.includes(`${EDGE_TOKEN_PARAMETER}=`) || lower.includes(`${EDGE_TOKEN_PARAMETER}%3d`)
+}
+
 export function countQueryValues(query: URLSearchParams | Readonly<Record<string, FunctionQueryValue>>): number {
   const uncounted = (name: string) => (UNCOUNTED_QUERY_PARAMETERS as readonly string[]).includes(name)
   let count = 0
@@ -392,7 +403,7 @@ export function verifyEdgeToken(
     return deny('binding')
   }
   // Fails closed: a viewer whose query was not counted does not pass a token that counts.
-  if (payload.n !== undefined && viewer.queryValueCount !== payload.n) return deny('query')
+  if (payload.n !== undefined && (viewer.queryValueCount !== payload.n || isEdgeTokenInPath(viewer.uri ?? ''))) return deny('query')
   if (revocations.isGrantRevoked(payload.g)) return deny('revoked-grant')
   const revokedAt = revocations.subjectRevokedAt(payload.s)
   if (revokedAt !== undefined && payload.i <= revokedAt) return deny('revoked-sub')

@@ -56,12 +56,14 @@ export interface EdgeGrant {
   rules: ViewerRules
   /** The CloudFront Signature value a token outside the signed resource is bound to. */
   binding?: string
+  /** For an exact URL signed with `cf-edge=*`: the query values it carries besides the signing parameters, token included. */
+  queryValueCount?: number
 }
 
 /** The grant's edge token, signed with edge.activeKeyId's key; an EDGE_TOKEN_* error for a token the function could not read. */
 export function createGrantToken(ctx: IssueContext, grant: EdgeGrant): string {
-  const { grantId, expires, rules, binding } = grant
-  return createEdgeToken({ grantId, sub: ctx.caller.sub, issuedAt: ctx.now, expires, binding, ...rules }, activeEdgeKey(ctx.config))
+  const { grantId, expires, rules, binding, queryValueCount } = grant
+  return createEdgeToken({ grantId, sub: ctx.caller.sub, issuedAt: ctx.now, expires, binding, queryValueCount, ...rules }, activeEdgeKey(ctx.config))
 }
 
 /** `cf-edge=<token>`: a token is base64url and dots, nothing to encode. */

@@ -122,6 +122,7 @@ export function createInspector({ config, lookupKey, trust, edgeRevocations }: I
       ...(signature !== undefined && { signature }),
       // edgeDistributionFor parsed the URL already.
       queryValueCount: countQueryValues(new URL(question.url).searchParams),
+      uri: new URL(question.url).pathname,
     }
     const unrevoked = verifyEdgeToken(token, edgeKeys, viewer, question.at, NO_REVOCATIONS)
     const payload = decodeEdgePayload(token)

@@ -75,15 +75,15 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
     return signer.sign({ kind, policy, key, hashAlgorithm: selectHashAlgorithm(key, choice.hashAlgorithm), distribution: distribution.name })
   }
 
-  /** The signed URL for a plan: a wildcard grant's edge token bound to its signature goes in before the signing parameters. */
+  /** The signed URL for a plan: on an edge distribution, the grant's token bound to its signature goes in before the signing parameters. */
   function signedUrl(plan: UrlPlan, signed: SignedPolicy, ctx: IssueContext, grantId: string): string {
     const { boundRules } = plan
     return buildSignedUrl(boundRules === undefined ? plan.url : withBoundToken(plan, boundRules, signed.signature, ctx, grantId), signed)
   }
 
   async function issueUrlIn(request: UrlRequest & SigningChoice, ctx: IssueContext): Promise<Issued<UrlAnswer>> {
+    const plan = planSignedUrl(request, ctx)
     const grantId = newGrantId()
-    const plan = planSignedUrl(request, ctx, grantId)
     const signed = await sign('url', plan.policy, plan.distribution, request)
     const { expires } = signed.policy.conditions
     return {
@@ -181,9 +181,9 @@ export function createIssuer({ config, keys, signer, now }: IssuerDependencies) 
       const distribution = resolveDistribution(ctx, query.distribution)
       const expiresIn = Math.min(distribution.defaultTtlSeconds, who.caller.maxTtlSeconds ?? Infinity)
       const grantId = newGrantId()
-      const plan = planSignedUrl({ distribution: query.distribution, path: query.path, expiresIn }, ctx, grantId, distribution)
+      const plan = planSignedUrl({ distribution: query.distribution, path: query.path, expiresIn }, ctx, distribution)
       const signed = await sign('url', plan.policy, distribution, NO_CHOICE)
-      return { url: buildSignedUrl(plan.url, signed), grantId, signed, distribution }
+      return { url: signedUrl(plan, signed, ctx, grantId), grantId, signed, distribution }
     },
   }
 }

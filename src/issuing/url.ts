@@ -1,4 +1,4 @@
-import { EDGE_TOKEN_PARAMETER } from '../edge/token.js'
+import { EDGE_TOKEN_PARAMETER, isEdgeTokenInPath } from '../edge/token.js'
 import type { ViewerRules } from '../edge/viewer-rules.js'
 import { appError, CodedError } from '../http/errors.js'
 import { downloadParams, type DownloadOptions } from '../signing/download.js'
@@ -25,16 +25,18 @@ export interface UrlPlan {
   url: string
   policy: Policy
   distribution: Distribution
-  /** For a wildcard resource on an edge distribution: the rules of the edge token bound to the signature once signed (withBoundToken). */
+  /** On an edge distribution: the rules of the edge token bound to the signature once signed (withBoundToken). */
   boundRules?: ViewerRules
+  /** For an exact URL on an edge distribution: the query values the token allows (its own included). */
+  queryValueCount?: number
 }
 
 /**
  * Turns a signed-URL request into the URL and policy to sign, enforcing configuration and claims;
  * `resolved` is the request's distribution when the caller already resolved it (playback). On an edge
- * distribution an exact resource signs the URL with its edge token in it, so the signature covers the token.
+ * distribution the plan says which rules the grant's token carries once signed (withBoundToken).
  */
-export function planSignedUrl(request: UrlRequest, ctx: IssueContext, grantId: string, resolved?: Distribution): UrlPlan {
+export function planSignedUrl(request: UrlRequest, ctx: IssueContext, resolved?: Distribution): UrlPlan {
   const { distribution, scheme, host, path, rawPath, query } = request.url !== undefined ? fromUrl(request.url, request, ctx) : fromPath(request, ctx, resolved)
   checkPathAllowed(distribution, ctx.caller, rawPath)
   let url = `${scheme}://${host}${path}${query === '' ? '' : `?${query}`}`
@@ -43,7 +45,7 @@ export function planSignedUrl(request: UrlRequest, ctx: IssueContext, grantId: s
   checkUrlLength(url)
   checkNoEdgeParameter(url)
   const { policy: conditions, viewerRules } = resolveConditions(request, distribution, ctx)
-  if (request.resource === undefined) return planExact(url, conditions, viewerRules, distribution, ctx, grantId)
+  if (request.resource === undefined) return planExact(url, conditions, viewerRules, distribution)
 
   const { resource, pathPattern } = resolveResource(request.resource, scheme, host)
   const wildcard = hasWildcard(resource)
@@ -51,25 +53,33 @@ export function planSignedUrl(request: UrlRequest, ctx: IssueContext, grantId: s
   if (wildcard) checkPatternAllowed(distribution, ctx.caller, resource, pathPattern)
   if (!matchesWildcard(resource, url)) throw appError('RESOURCE_NOT_COVERING', `resource ${resource} does not cover the URL being signed`)
   // Without a wildcard the resource is the URL itself.
-  if (!wildcard) return planExact(url, conditions, viewerRules, distribution, ctx, grantId)
+  if (!wildcard) return planExact(url, conditions, viewerRules, distribution)
   if (viewerRules !== undefined) checkCoversToken(resource, appendQuery(url, edgeTokenParam('x')))
   return { url, policy: buildPolicy(resource, conditions, true), distribution, boundRules: viewerRules }
 }
 
-/** An exact resource: the URL, with its edge token on an edge distribution (no binding: the signature covers it). */
-function planExact(url: string, conditions: PolicyConditions, viewerRules: ViewerRules | undefined, distribution: Distribution, ctx: IssueContext, grantId: string): UrlPlan {
+/**
+ * An exact resource: the URL itself. On an edge distribution the policy's resource is the URL followed by
+ * `cf-edge=*`, so every grant of the URL in one expiry window shares one signature (and the signature cache), and
+ * each grant's token is bound to that signature and to the URL's query values (`n`): the `*` cannot carry more.
+ */
+function planExact(url: string, conditions: PolicyConditions, viewerRules: ViewerRules | undefined, distribution: Distribution): UrlPlan {
   if (viewerRules === undefined) return { url, policy: buildPolicy(url, conditions), distribution }
-  const withToken = appendQuery(url, edgeTokenParam(createGrantToken(ctx, { grantId, expires: conditions.expires, rules: viewerRules })))
-  checkUrlLength(withToken)
-  return { url: withToken, policy: buildPolicy(withToken, conditions), distribution }
+  const q = url.indexOf('?')
+  // The function refuses such a path: CloudFront's `?` wildcard could stand for the `/` before it.
+  if (isEdgeTokenInPath(url.slice(0, q === -1 ? undefined : q))) {
+    throw appError('INVALID_PATH', `a path on an edge distribution cannot contain "${EDGE_TOKEN_PARAMETER}="`)
+  }
+  const queryValueCount = (q === -1 ? 0 : [...new URLSearchParams(url.slice(q + 1)).keys()].length) + 1
+  return { url, policy: buildPolicy(appendQuery(url, edgeTokenParam('*')), conditions, true), distribution, boundRules: viewerRules, queryValueCount }
 }
 
 /**
- * A wildcard grant's URL with its edge token, bound to the signature it travels with, before the signing
+ * An edge grant's URL with its edge token, bound to the signature it travels with, last before the signing
  * parameters: the signature cannot cover a token made after it.
  */
 export function withBoundToken(plan: UrlPlan, rules: ViewerRules, signature: string, ctx: IssueContext, grantId: string): string {
-  const token = createGrantToken(ctx, { grantId, expires: plan.policy.conditions.expires, rules, binding: signature })
+  const token = createGrantToken(ctx, { grantId, expires: plan.policy.conditions.expires, rules, binding: signature, queryValueCount: plan.queryValueCount })
   const url = appendQuery(plan.url, edgeTokenParam(token))
   // Again with the real token: a `?` in the resource matched the one-character placeholder checked before signing.
   checkCoversToken(plan.policy.resource, url)

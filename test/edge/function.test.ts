@@ -24,18 +24,19 @@ interface Viewer {
   cookies?: Record<string, string>
   /** Query values in CloudFront's own shape, for names that repeat (multiValue holds every value). */
   querystring?: Record<string, { value: string; multiValue?: { value: string }[] }>
+  uri?: string
 }
 
 const values = (entries: Record<string, string>) => Object.fromEntries(Object.entries(entries).map(([name, value]) => [name, { value }]))
 
-function event({ token, cookie, ip = '2001:db8::7', headers = {}, query = {}, cookies = {}, querystring = {} }: Viewer) {
+function event({ token, cookie, ip = '2001:db8::7', headers = {}, query = {}, cookies = {}, querystring = {}, uri = '/media/a.mp4' }: Viewer) {
   return {
     version: '1.0',
     context: { eventType: 'viewer-request', distributionId: 'EDFDVBD6EXAMPLE' },
     viewer: { ip },
     request: {
       method: 'GET',
-      uri: '/media/a.mp4',
+      uri,
       querystring: { ...querystring, ...values({ ...query, ...(token !== undefined && { 'cf-edge': token }) }) },
       headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), { value }])),
       cookies: values({ ...cookies, ...(cookie !== undefined && { 'CloudFront-Edge': cookie }) }),
@@ -54,7 +55,7 @@ function outcome(viewer: Viewer, store = storeWith()): string {
   assert.equal(run.error, undefined, `the function failed: ${run.error}`)
   const output = run.output as { statusCode?: number; headers: Record<string, { value: string }>; uri?: string }
   if (output.statusCode === undefined) {
-    assert.equal(output.uri, '/media/a.mp4', 'a passed request is handed on unchanged')
+    assert.equal(output.uri, viewer.uri ?? '/media/a.mp4', 'a passed request is handed on unchanged')
     return 'pass'
   }
   assert.equal(output.statusCode, 403, 'a denial is a 403')
@@ -189,6 +190,10 @@ describe('edge function source', () => {
     assert.equal(outcome({ token, querystring: { v: { value: '1', multiValue: [{ value: '1' }] } } }), 'pass')
     assert.equal(outcome({ token, querystring: { v: { value: '1', multiValue: [{ value: '1' }, { value: '2' }] } } }), 'query', 'a repeated name counts each value')
     assert.equal(outcome({ cookie: token, query: { v: '1' } }), 'query', 'the token in a cookie is not a query value')
+    // CloudFront's `?` in `…/a.mp4?cf-edge=*` also matches `…/a.mp4/cf-edge=…`: a path holding the parameter is refused.
+    assert.equal(outcome({ token, query: { v: '1' }, uri: '/media/a.mp4/cf-edge=x/b.mp4' }), 'query')
+    assert.equal(outcome({ token, query: { v: '1' }, uri: '/media/a.mp4/CF-EDGE%3Dx' }), 'query')
+    assert.equal(outcome({ token: createEdgeToken(grant(), KEY), uri: '/media/cf-edge=x.mp4' }), 'pass', 'only a token with n looks at the path')
     assert.equal(outcome({ token: createEdgeToken(grant(), KEY), query: { v: '1', w: '2' } }), 'pass', 'no n, no count')
   })
 })

@@ -134,6 +134,9 @@ describe('edge token', () => {
       { token: make({ queryValueCount: 1 }), viewer: { ip }, query: [['Expires', '2000000000']], expect: 'query' },
       { token: make({ queryValueCount: 1 }), viewer: { ip }, query: [['signature', 's']], expect: 'query' },
       { token: make({ queryValueCount: 1 }), viewer: { ip }, tokenIn: 'cookie', expect: 'query' },
+      { token: make({ queryValueCount: 1 }), viewer: { ip, uri: '/a.mp4/cf-edge=x/b.mp4' }, expect: 'query' },
+      { token: make({ queryValueCount: 1 }), viewer: { ip, uri: '/a.mp4/Cf-Edge%3dx' }, expect: 'query' },
+      { token: make({}), viewer: { ip, uri: '/cf-edge=x.mp4' }, expect: 'pass' },
       { token: make({ queryValueCount: 1, binding: sig }), viewer: { ip, signature: `${sig}x` }, signatureIn: 'query', expect: 'binding' },
       { token: make({ queryValueCount: 1, binding: sig }), viewer: { ip, signature: sig }, signatureIn: 'query', query: [['x', '1']], expect: 'query' },
       { token: make({ queryValueCount: 1, grantId: 'revoked' }), viewer: { ip }, expect: 'revoked-grant' },
@@ -190,7 +193,7 @@ describe('edge token', () => {
       const cookies: Record<string, { value: string }> = {}
       if (token !== undefined && tokenIn === 'cookie') cookies['CloudFront-Edge'] = { value: token }
       if (viewer.signature !== undefined && signatureIn === 'cookie') cookies['CloudFront-Signature'] = { value: viewer.signature }
-      const event = { viewer: { ip: viewer.ip }, request: { method: 'GET', uri: '/', querystring, headers, cookies } }
+      const event = { viewer: { ip: viewer.ip }, request: { method: 'GET', uri: viewer.uri ?? '/', querystring, headers, cookies } }
       const run = runFunction(EDGE_FUNCTION_SOURCE, event, store, { timeoutMs: 5000 })
       assert.equal(run.error, undefined)
       const output = run.output as { statusCode?: number; headers?: Record<string, { value: string }> }

@@ -123,21 +123,39 @@ describe('grant IDs', () => {
 })
 
 describe('edge grants: signed URLs with an exact resource', () => {
-  it('carry the edge token inside the signed URL: the CloudFront signature covers it, no binding needed', async () => {
+  it('share one CloudFront signature per URL and expiry (resource: the URL and cf-edge=*); each grant\'s token is bound to it and counts the query values', async () => {
     const app = await edgeApp()
     const res = await post(app, '/v1/signed-urls', { distribution: 'edged', path: '/videos/a b.mp4' })
     assert.equal(res.statusCode, 200, res.body)
     const answer = res.json()
     const edgeToken = getParam(answer.url, 'cf-edge')!
-    assert.ok(answer.url.startsWith(`https://${EDGE_HOST}/videos/a%20b.mp4?cf-edge=${edgeToken}&Expires=${answer.expires}&Signature=`), answer.url)
-    assert.equal(answer.resource, `https://${EDGE_HOST}/videos/a%20b.mp4?cf-edge=${edgeToken}`, 'the resource is the URL with its token')
-    assert.deepEqual(payloadOf(edgeToken), { k: ACTIVE_EDGE_KEY, g: answer.grantId, s: hashSubject('alice'), i: NOW, e: answer.expires })
-    assert.equal(edgeVerdict(edgeToken), 'allow')
+    const signature = getParam(answer.url, 'Signature')!
+    assert.ok(answer.url.startsWith(`https://${EDGE_HOST}/videos/a%20b.mp4?cf-edge=${edgeToken}&Policy=`), answer.url)
+    assert.equal(answer.policy, 'custom')
+    assert.equal(answer.resource, `https://${EDGE_HOST}/videos/a%20b.mp4?cf-edge=*`)
+    assert.deepEqual(payloadOf(edgeToken), { k: ACTIVE_EDGE_KEY, g: answer.grantId, s: hashSubject('alice'), i: NOW, e: answer.expires, b: bindingHash(signature), n: 1 })
+    assert.equal(edgeVerdict(edgeToken, { signature, queryValueCount: 1 }), 'allow')
     assertVerdict(inspectWithTestKeys(answer.url, { at: NOW }), 'allow')
-    // Another grant's token in its place: CloudFront refuses, as the signed resource named this token.
+
+    // A second grant of the same URL: the same signature (one signing), its own grant and token.
     const other = (await post(app, '/v1/signed-urls', { distribution: 'edged', path: '/videos/a b.mp4' })).json()
+    assert.equal(getParam(other.url, 'Signature'), signature)
+    assert.notEqual(other.grantId, answer.grantId)
     assert.notEqual(getParam(other.url, 'cf-edge'), edgeToken)
-    assertVerdict(inspectWithTestKeys(replaceParam(answer.url, 'cf-edge', getParam(other.url, 'cf-edge')!), { at: NOW }), 'BAD_SIGNATURE')
+    // CloudFront's `*` would take a parameter appended after the token: the edge counts the values and refuses it.
+    const appended = answer.url.replace('&Policy=', '&response-content-type=text%2Fhtml&Policy=')
+    assertVerdict(inspectWithTestKeys(appended, { at: NOW }), 'allow')
+    assert.equal(edgeVerdict(edgeToken, { signature, queryValueCount: 2 }), 'query')
+    // A token moved to another URL's signature is refused: it names the signature it was issued with.
+    const elsewhere = (await post(app, '/v1/signed-urls', { distribution: 'edged', path: '/videos/b.mp4' })).json()
+    assert.equal(edgeVerdict(edgeToken, { signature: getParam(elsewhere.url, 'Signature')!, queryValueCount: 1 }), 'binding')
+  })
+
+  it('refuses a path holding "cf-edge=" on an edge distribution: CloudFront\'s ? wildcard could stand for the / before it', async () => {
+    const app = await edgeApp()
+    await expectError(await post(app, '/v1/signed-urls', { distribution: 'edged', path: '/videos/cf-edge=x.mp4' }), 400, 'INVALID_PATH')
+    await expectError(await post(app, '/v1/signed-urls', { url: `https://${EDGE_HOST}/videos/CF-EDGE=x.mp4` }), 400, 'INVALID_PATH')
+    assert.equal((await post(app, '/v1/signed-urls', { distribution: 'demo', path: '/videos/cf-edge=x.mp4' })).statusCode, 200)
   })
 
   it('sign a custom exact resource with an IPv4 condition, and download overrides, with the token last before the signing parameters', async () => {
@@ -150,14 +168,16 @@ describe('edge grants: signed URLs with an exact resource', () => {
     const edgeToken = getParam(answer.url, 'cf-edge')!
     assert.equal(answer.policy, 'custom')
     assert.ok(answer.url.startsWith(`${url}?cf-edge=${edgeToken}&Policy=`), answer.url)
-    assert.equal(answer.resource, `${url}?cf-edge=${edgeToken}`)
+    assert.equal(answer.resource, `${url}?cf-edge=*`)
+    assert.equal(payloadOf(edgeToken).n, 1)
     const policy = JSON.parse(fromCloudFrontBase64(getParam(answer.url, 'Policy')!).toString())
     assert.deepEqual(policy.Statement[0].Condition.IpAddress, { 'AWS:SourceIp': '192.0.2.0/24' }, 'IPv4 stays in the CloudFront policy')
     assert.equal(payloadOf(edgeToken).ip, undefined)
     assertVerdict(inspectWithTestKeys(answer.url, { at: NOW, ip: '192.0.2.7' }), 'allow')
 
     const download = (await post(app, '/v1/signed-urls', { url: `${url}?lang=en`, download: { filename: 'a.mp4', disposition: 'attachment' } })).json()
-    assert.match(download.url, /^https:\/\/edge\.example\.com\/videos\/a\.mp4\?lang=en&response-content-disposition=[^&]+&cf-edge=[^&]+&Expires=/)
+    assert.match(download.url, /^https:\/\/edge\.example\.com\/videos\/a\.mp4\?lang=en&response-content-disposition=[^&]+&cf-edge=[^&]+&Policy=/)
+    assert.equal(payloadOf(getParam(download.url, 'cf-edge')!).n, 3, 'lang, the disposition and the token')
     assertVerdict(inspectWithTestKeys(download.url, { at: NOW }), 'allow')
   })
 
@@ -180,8 +200,8 @@ describe('edge grants: signed URLs with an exact resource', () => {
     const location = res.headers.location as string
     const edgeToken = getParam(location, 'cf-edge')!
     assert.equal(payloadOf(edgeToken).g, res.headers['grant-id'])
-    assert.equal(payloadOf(edgeToken).b, undefined)
-    assert.equal(edgeVerdict(edgeToken), 'allow')
+    assert.equal(payloadOf(edgeToken).b, bindingHash(getParam(location, 'Signature')!))
+    assert.equal(edgeVerdict(edgeToken, { signature: getParam(location, 'Signature')!, queryValueCount: 1 }), 'allow')
     assertVerdict(inspectWithTestKeys(location, { at: NOW }), 'allow')
   })
 
@@ -345,14 +365,17 @@ describe('edge grants: viewer rules', () => {
     }
     const single = await ipOf({ ipAddress: '2001:DB8::1' })
     assert.deepEqual(single.ip, ['2001:db8::1/128'])
-    assert.equal(single.answer.policy, 'canned', 'nothing for CloudFront to check')
-    assert.equal(edgeVerdict(getParam(single.answer.url, 'cf-edge'), { ip: '2001:db8::1' }), 'allow')
-    assert.equal(edgeVerdict(getParam(single.answer.url, 'cf-edge'), { ip: '2001:db8::2' }), 'ip')
+    const policy = JSON.parse(fromCloudFrontBase64(getParam(single.answer.url, 'Policy')!).toString())
+    assert.equal(policy.Statement[0].Condition.IpAddress, undefined, 'nothing for CloudFront to check')
+    const signed = { signature: getParam(single.answer.url, 'Signature')!, queryValueCount: 1 }
+    assert.equal(edgeVerdict(getParam(single.answer.url, 'cf-edge'), { ...signed, ip: '2001:db8::1' }), 'allow')
+    assert.equal(edgeVerdict(getParam(single.answer.url, 'cf-edge'), { ...signed, ip: '2001:db8::2' }), 'ip')
     assert.deepEqual((await ipOf({ ipAddress: '2001:db8::/32' })).ip, ['2001:db8::/32'])
     assert.deepEqual((await ipOf({ ipAddress: 'client' }, '2001:db8::7')).ip, ['2001:db8::7/128'])
     const v4 = await ipOf({ ipAddress: 'client' }, '::ffff:192.0.2.9')
     assert.equal(v4.ip, undefined)
-    assert.equal(v4.answer.policy, 'custom', 'an IPv4-mapped address is IPv4: CloudFront checks it')
+    const v4Policy = JSON.parse(fromCloudFrontBase64(getParam(v4.answer.url, 'Policy')!).toString())
+    assert.deepEqual(v4Policy.Statement[0].Condition.IpAddress, { 'AWS:SourceIp': '192.0.2.9/32' }, 'an IPv4-mapped address is IPv4: CloudFront checks it')
     await expectError(await post(app, '/v1/signed-urls', { distribution: 'demo', path: '/videos/a.mp4', ipAddress: '2001:db8::1' }), 400, 'IPV6_NOT_SUPPORTED')
     for (const ipAddress of ['2001:db8::/129', '2001:db8:::1', '2001:db8::1/64/1']) {
       await expectError(await post(app, '/v1/signed-urls', { distribution: 'edged', path: '/videos/a.mp4', ipAddress }), 400, 'INVALID_IP_ADDRESS')
