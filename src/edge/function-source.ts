@@ -24,6 +24,8 @@ export const MAX_FUNCTION_CODE_BYTES = 10_240
 const BODY = String.raw`
 const kvs = cf.kvs();
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const B64V = {};
+for (let i = 0; i < 64; i++) B64V[B64.charAt(i)] = i;
 
 function deny(reason) {
   const headers = { 'cache-control': { value: 'no-store' } };
@@ -35,9 +37,9 @@ function deny(reason) {
 function decode(text) {
   let out = '', bits = 0, acc = 0;
   for (let i = 0; i < text.length; i++) {
-    const v = B64.indexOf(text.charAt(i));
-    if (v < 0) return null;
-    acc = (acc << 6) | v;
+    const v = B64V[text.charAt(i)];
+    if (v === undefined) return null;
+    acc = ((acc << 6) | v) & 65535;
     bits += 6;
     if (bits >= 8) { bits -= 8; out += String.fromCharCode((acc >> bits) & 255); }
   }
@@ -147,7 +149,20 @@ function epoch(n) {
   return typeof n === 'number' && n >= 0 && n <= 9007199254740991 && Math.floor(n) === n;
 }
 
+// A player on another origin reads the 403 and its reason instead of a network error.
 async function handler(event) {
+  const out = await judge(event);
+  const origin = out.statusCode === 403 ? header(event.request, 'origin') : '';
+  if (origin !== '') {
+    out.headers['access-control-allow-origin'] = { value: origin };
+    out.headers['access-control-allow-credentials'] = { value: 'true' };
+    out.headers['access-control-expose-headers'] = { value: DENY_HEADER };
+    out.headers['vary'] = { value: 'Origin' };
+  }
+  return out;
+}
+
+async function judge(event) {
   const req = event.request;
   const q = req.querystring[PARAM], c = req.cookies[COOKIE];
   const token = q && q.value ? q.value : c && c.value ? c.value : '';

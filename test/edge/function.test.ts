@@ -86,6 +86,24 @@ describe('edge function source', () => {
     assert.equal(outcome({}), 'missing')
   })
 
+  it('lets a player on another origin read a denial: CORS headers on the 403 when the request has an Origin', () => {
+    const headersOf = (headers: Record<string, string>) => {
+      const run = runFunction(EDGE_FUNCTION_SOURCE, event({ headers }), storeWith(), { timeoutMs: 5000 })
+      const output = run.output as { statusCode: number; headers: Record<string, { value: string }> }
+      assert.equal(output.statusCode, 403)
+      return Object.fromEntries(Object.entries(output.headers).map(([name, { value }]) => [name, value]))
+    }
+    assert.deepEqual(headersOf({ Origin: 'https://player.example.net' }), {
+      'cache-control': 'no-store',
+      'x-edge-deny': 'missing',
+      'access-control-allow-origin': 'https://player.example.net',
+      'access-control-allow-credentials': 'true',
+      'access-control-expose-headers': 'x-edge-deny',
+      vary: 'Origin',
+    })
+    assert.deepEqual(headersOf({}), { 'cache-control': 'no-store', 'x-edge-deny': 'missing' })
+  })
+
   it('answers 403 for a tampered, malformed, wrong-version, expired or unknown-key token', () => {
     const token = createEdgeToken(grant(), KEY)
     const [version, payload, mac] = token.split('.')
