@@ -15,7 +15,7 @@ import {
 
 /** Added to a revocation's lifetime: another replica's clock may run this far ahead when it signs. */
 export const REVOCATION_CLOCK_SKEW_SECONDS = 60
-/** A listing answers at most this many revocations (the store's 5 MB hold ~15,000 at most). */
+/** A listing answers at most this many revocations (the store's 5 MB hold some 24,000 to 85,000: README, Edge layer). */
 export const MAX_LISTED_REVOCATIONS = 10_000
 /** Store ARNs remembered, one per (account, distribution); more distributions than this only cost a lookup. */
 const MAX_CACHED_STORES = 256

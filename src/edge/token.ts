@@ -1,7 +1,7 @@
 // The edge token: `v1.<base64url JSON payload>.<base64url HMAC-SHA256 over "v1.<payload>">`, read at the edge by the
 // viewer-request function (function-source.ts). This file is the reference: it makes tokens and verifies them the
 // way the function does, with the same deny reasons. No clock: `now` is a parameter (epoch seconds).
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, hash, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { CodedError } from '../signing/errors.js'
 
 export const EDGE_TOKEN_VERSION = 'v1'
@@ -170,13 +170,17 @@ function invalid(message: string): CodedError<EdgeTokenErrorCode> {
 }
 
 /** The `s` field: the first 22 base64url characters of SHA-256(sub); revocations by subject are keyed by it. */
+// A caller signs grant after grant: its hash is kept for the next one.
+let lastSubject = { sub: '', hash: '' }
+
 export function hashSubject(sub: string): string {
-  return createHash('sha256').update(sub, 'utf8').digest('base64url').slice(0, SUB_HASH_LENGTH)
+  if (sub !== lastSubject.sub || lastSubject.hash === '') lastSubject = { sub, hash: hash('sha256', sub, 'base64url').slice(0, SUB_HASH_LENGTH) }
+  return lastSubject.hash
 }
 
 /** The `b` field: the first 22 base64url characters of SHA-256 of the CloudFront `Signature` value. */
 export function bindingHash(signature: string): string {
-  return createHash('sha256').update(signature, 'utf8').digest('base64url').slice(0, BINDING_LENGTH)
+  return hash('sha256', signature, 'base64url').slice(0, BINDING_LENGTH)
 }
 
 const isEpoch = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
@@ -320,15 +324,28 @@ export function buildEdgePayload(input: EdgeTokenInput, keyId: string): EdgeToke
   }
 }
 
-function sign(body: string, secret: string): string {
-  return createHmac('sha256', Buffer.from(secret, 'utf8')).update(body, 'utf8').digest('base64url')
+function sign(body: string, secret: string | KeyObject): string {
+  return createHmac('sha256', typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret).update(body, 'utf8').digest('base64url')
+}
+
+// A key checked once and its HMAC key object made once: the configured keys sign every edge grant.
+const preparedKeys = new WeakMap<EdgeKey, KeyObject>()
+
+function prepare(key: EdgeKey): KeyObject {
+  let prepared = preparedKeys.get(key)
+  if (prepared === undefined) {
+    checkEdgeKey(key)
+    prepared = createSecretKey(Buffer.from(key.secret, 'utf8'))
+    preparedKeys.set(key, prepared)
+  }
+  return prepared
 }
 
 export function createEdgeToken(input: EdgeTokenInput, key: EdgeKey): string {
-  checkEdgeKey(key)
+  const secret = prepare(key)
   const payload = buildEdgePayload(input, key.id)
   const body = `${EDGE_TOKEN_VERSION}.${Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url')}`
-  const token = `${body}.${sign(body, key.secret)}`
+  const token = `${body}.${sign(body, secret)}`
   if (token.length > MAX_EDGE_TOKEN_LENGTH) {
     throw new CodedError('EDGE_TOKEN_TOO_LONG', `the edge token is ${token.length} characters, over ${MAX_EDGE_TOKEN_LENGTH}: fewer rules`)
   }

@@ -99,11 +99,18 @@ export function referrerCovers(outer: string, inner: string): boolean {
 
 const forbidden = (message: string) => appError('FORBIDDEN_VIEWER_RULES', message)
 
+const NO_RULES: ViewerRules = Object.freeze({})
+
+function isEmpty(rules: ViewerRules | undefined): boolean {
+  return rules === undefined || (rules.referrers === undefined && rules.allowEmptyReferrer === undefined && rules.countries === undefined && rules.ipRanges === undefined)
+}
+
 /**
  * The rules a grant carries: the request's, each inside the caller's claims, or the claims' where the request is
  * silent. Throws INVALID_VIEWER_RULES for a malformed request, FORBIDDEN_VIEWER_RULES for one that would widen them.
  */
 export function narrowViewerRules(requested: ViewerRules | undefined, claimed: ViewerRules | undefined): ViewerRules {
+  if (isEmpty(requested) && isEmpty(claimed)) return NO_RULES
   const ask = normalise(requested, 'INVALID_VIEWER_RULES', 'the request\'s')
   const claim = normalise(claimed, 'TOKEN_INVALID', 'the token\'s')
 

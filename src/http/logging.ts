@@ -2,8 +2,8 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Bindings, ChildLoggerOptions } from 'pino'
 
 // Names whose values are credentials, in any case: the playback token, CloudFront's signing
-// parameters, and its cookie names (Expires and Key-Pair-Id are not secret, but the cookies all go).
-const SECRET_NAMES = new Set(['access_token', 'signature', 'policy'])
+// parameters, the edge token, and the cookie names (Expires and Key-Pair-Id are not secret, but the cookies all go).
+const SECRET_NAMES = new Set(['access_token', 'signature', 'policy', 'cf-edge'])
 const LONGEST_SECRET_NAME = 64
 
 function isSecretName(name: string): boolean {

@@ -99,8 +99,9 @@ describe('request log: credentials anywhere in the URL never reach the logs', ()
       '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&Access_Token=tok-secret-1&ACCESS_TOKEN=tok-secret-2',
       '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&signature=sig-secret-3&POLICY=pol-secret-4&Key-Pair-Id=K2JCJMDEHXQW5F&Expires=1800000300',
       '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&cloudfront-signature=sig-secret-5&acc%65ss_token=tok-secret-6',
+      '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&CF-Edge=v1.edge-secret-7.mac',
     ])
-    for (const secret of ['tok-secret-1', 'tok-secret-2', 'sig-secret-3', 'pol-secret-4', 'sig-secret-5', 'tok-secret-6']) assert.ok(!text.includes(secret), secret)
+    for (const secret of ['tok-secret-1', 'tok-secret-2', 'sig-secret-3', 'pol-secret-4', 'sig-secret-5', 'tok-secret-6', 'edge-secret-7']) assert.ok(!text.includes(secret), secret)
     const urls = parse(text).filter((line) => line.msg === 'request completed').map((line) => line.url)
     assert.equal(urls[1], '/v1/playback?distribution=demo&path=%2Fvideos%2Fa.mp4&signature=[redacted]&POLICY=[redacted]&Key-Pair-Id=K2JCJMDEHXQW5F&Expires=1800000300')
   })
