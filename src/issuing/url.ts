@@ -82,7 +82,8 @@ export function withBoundToken(plan: UrlPlan, rules: ViewerRules, signature: str
   const token = createGrantToken(ctx, { grantId, expires: plan.policy.conditions.expires, rules, binding: signature, queryValueCount: plan.queryValueCount })
   const url = appendQuery(plan.url, edgeTokenParam(token))
   // Again with the real token: a `?` in the resource matched the one-character placeholder checked before signing.
-  checkCoversToken(plan.policy.resource, url)
+  // An exact URL's resource is that URL and `cf-edge=*`: it covers any token.
+  if (plan.queryValueCount === undefined) checkCoversToken(plan.policy.resource, url)
   checkUrlLength(url)
   return url
 }
