@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { build } from '../support/build.js'
-import { createSelfSignedCert, makeSilentMp3, makeWav, startEdge, type Edge, type EdgeDecision } from '../support/edge.js'
+import { createSelfSignedCert, forwardToService, makeSilentMp3, makeWav, startEdge, type Edge, type EdgeDecision } from '../support/edge.js'
 import { emulatorViewerRequest } from '../support/edge-function.js'
 import { createCloudFrontEmulator } from '../../src/dev/emulator/index.js'
 import { EMULATOR_CREDENTIALS } from '../support/emulator.js'
@@ -102,18 +102,7 @@ function appSite(service: FastifyInstance) {
     if (request.url === '/') return void response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE)
     if (request.url === '/hls.min.js') return void response.writeHead(200, { 'content-type': 'text/javascript' }).end(HLS_JS)
     if (!request.url?.startsWith('/v1/')) return void response.writeHead(404).end()
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', async () => {
-      const answer = await service.inject({
-        method: request.method as 'POST',
-        url: request.url!,
-        headers: { authorization: request.headers.authorization ?? '', 'content-type': request.headers['content-type'] ?? '' },
-        payload: Buffer.concat(chunks),
-      })
-      const { connection: _connection, 'transfer-encoding': _encoding, ...headers } = answer.headers
-      response.writeHead(answer.statusCode, headers as Record<string, string | string[]>).end(answer.rawPayload)
-    })
+    forwardToService(service, request, response)
   }
 }
 

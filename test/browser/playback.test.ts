@@ -20,7 +20,7 @@ import { chromium } from 'playwright-core'
 import { build } from '../support/build.js'
 import { makeToken } from '../support/tokens.js'
 import { lookupTestKey } from '../support/inspector.js'
-import { createSelfSignedCert, makeWav, startEdge, type Edge } from '../support/edge.js'
+import { createSelfSignedCert, forwardToService, makeWav, startEdge, type Edge } from '../support/edge.js'
 import { needs } from '../support/tools.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -83,18 +83,7 @@ function webApp(service: FastifyInstance) {
       response.writeHead(404).end()
       return
     }
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', async () => {
-      const answer = await service.inject({
-        method: request.method as 'POST',
-        url: request.url!,
-        headers: { authorization: request.headers.authorization ?? '', 'content-type': request.headers['content-type'] ?? '' },
-        payload: Buffer.concat(chunks),
-      })
-      const { connection: _connection, 'transfer-encoding': _encoding, ...headers } = answer.headers
-      response.writeHead(answer.statusCode, headers as Record<string, string | string[]>).end(answer.rawPayload)
-    })
+    forwardToService(service, request, response)
   }
 }
 

@@ -11,7 +11,7 @@ import { findKeyValueStore, listKvsKeys, updateKvsKeys } from '../../src/aws/key
 import { edgeResourceName } from '../../src/edge/naming.js'
 import { REVOCATION_CLOCK_SKEW_SECONDS } from '../../src/edge/revocations.js'
 import { hashSubject } from '../../src/edge/token.js'
-import { build, captureLogs, TEST_NOW_MS } from '../support/build.js'
+import { auditLines, build, captureLogs, TEST_NOW_MS } from '../support/build.js'
 import { testClock } from '../support/clock.js'
 import { createCloudFrontClient, EMULATOR_CREDENTIALS, startEmulator } from '../support/emulator.js'
 import { bearer, makeToken } from '../support/tokens.js'
@@ -86,15 +86,6 @@ async function edgeApp(t: TestContext, options: EdgeAppOptions = {}) {
 async function call(app: FastifyInstance, method: 'GET' | 'POST', url: string, options: { body?: unknown; headers?: Record<string, string> } = {}) {
   const response = await app.inject({ method, url: `/v1/revocations${url}`, headers: { ...(method === 'GET' ? READ : WRITE), ...options.headers }, ...(options.body !== undefined && { payload: options.body as object }) })
   return { status: response.statusCode, body: response.json() }
-}
-
-function auditLines(logs: ReturnType<typeof captureLogs>): Array<Record<string, unknown>> {
-  return logs
-    .text()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((line) => line.audit === true)
 }
 
 describe('POST /v1/revocations', () => {

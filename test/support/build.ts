@@ -70,3 +70,13 @@ export function captureLogs(): { stream: Writable; text: () => string } {
   })
   return { stream, text: () => chunks.join('') }
 }
+
+/** The admin audit lines among captured logs (see routes/v1/admin/common.ts). */
+export function auditLines(logs: ReturnType<typeof captureLogs>): Array<Record<string, unknown>> {
+  return logs
+    .text()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.audit === true)
+}

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -241,4 +242,23 @@ export function makeSilentMp3(seconds = 1): Buffer {
   const frame = Buffer.alloc(MP3_FRAME_BYTES)
   MP3_FRAME_HEADER.copy(frame)
   return Buffer.concat(Array.from({ length: Math.ceil(seconds / MP3_FRAME_SECONDS) }, () => frame))
+}
+
+/**
+ * The service behind a web app's own origin (as a TLS-terminating proxy would put it): the request's method, URL,
+ * Authorization and Content-Type are handed to the app, and its answer comes back as is.
+ */
+export function forwardToService(service: FastifyInstance, request: IncomingMessage, response: ServerResponse): void {
+  const chunks: Buffer[] = []
+  request.on('data', (chunk: Buffer) => chunks.push(chunk))
+  request.on('end', async () => {
+    const answer = await service.inject({
+      method: request.method as 'POST',
+      url: request.url!,
+      headers: { authorization: request.headers.authorization ?? '', 'content-type': request.headers['content-type'] ?? '' },
+      payload: Buffer.concat(chunks),
+    })
+    const { connection: _connection, 'transfer-encoding': _encoding, ...headers } = answer.headers
+    response.writeHead(answer.statusCode, headers as Record<string, string | string[]>).end(answer.rawPayload)
+  })
 }

@@ -2,18 +2,9 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import { describe, it } from 'node:test'
-import { captureLogs } from '../../support/build.js'
+import { auditLines, captureLogs } from '../../support/build.js'
 import { waitFor } from '../../support/wait.js'
 import { EMULATOR_CREDENTIALS, READ, S3_ORIGIN, WRITE, adminApp, call } from './helpers.js'
-
-function auditLines(logs: ReturnType<typeof captureLogs>): Array<Record<string, unknown>> {
-  return logs
-    .text()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((line) => line.audit === true)
-}
 
 describe('admin audit log', () => {
   it('writes one line per change with the caller, action, resource, account and outcome', async (t) => {
