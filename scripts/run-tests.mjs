@@ -31,11 +31,13 @@ const concurrency = Number(process.env.TEST_CONCURRENCY ?? availableParallelism(
 const timeoutMs = 300_000
 const runnerArgs = ['--import', 'tsx', '--test', `--test-timeout=${timeoutMs}`, '--test-reporter=spec']
 
-// A file's weight: its size, tripled where it starts other processes (they dominate its run time).
-const SPAWNS = /\b(startService|spawnProcess|spawnSync|spawn|startEmulatorProcess|launch)\(/
+// A file's weight: its size, plus a share for every place it starts another process (the service, the
+// emulator, the AWS CLI, a browser, a shell command): those waits dominate its run time.
+const SPAWNS = /\b(startService|spawnProcess|spawnSync|spawn|startEmulatorProcess|startEmulatorCli|runEmulatorCli|runAws|awsJson|exec|execFile|execForm|launch)\(/g
+const WEIGHT_PER_SPAWN = 4000
 const weight = (file) => {
   const text = readFileSync(file, 'utf8')
-  return text.length * (SPAWNS.test(text) ? 3 : 1)
+  return text.length + WEIGHT_PER_SPAWN * (text.match(SPAWNS)?.length ?? 0)
 }
 const sharesProcesses = process.allowedNodeEnvironmentFlags.has('--test-isolation')
 const groupCount = sharesProcesses ? Math.min(files.length, concurrency * 2) : files.length
@@ -52,6 +54,7 @@ const skips = []
 let failedGroups = 0
 
 function runGroup(group) {
+  const groupStarted = performance.now()
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...runnerArgs, ...(sharesProcesses ? ['--test-isolation=none'] : []), ...group.files], { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
@@ -68,7 +71,8 @@ function runGroup(group) {
         const skip = /^\s*﹣ (.*) \([\d.]+ms\) # (.*)$/.exec(line)
         if (skip) skips.push({ name: skip[1], reason: skip[2] })
       }
-      process.stdout.write(`\n── ${group.files.join(' ')}\n${kept.join('\n').trimEnd()}\n`)
+      const seconds = ((performance.now() - groupStarted) / 1000).toFixed(1)
+      process.stdout.write(`\n── ${seconds} s: ${group.files.join(' ')}\n${kept.join('\n').trimEnd()}\n`)
       if (code !== 0) {
         failedGroups += 1
         process.stdout.write(`── that group exited with ${code ?? signal}\n`)
