@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { spawn } from 'node:child_process'
 
 function collect(path) {
@@ -18,7 +19,12 @@ function collect(path) {
     .filter((file) => file.endsWith('.test.ts'))
 }
 
-const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test']
+// `--typecheck` also runs `tsc --noEmit` beside the tests: it takes one core for a few seconds while the
+// test groups spend part of theirs waiting on the processes they start.
+const args = process.argv.slice(2)
+const typecheck = args.includes('--typecheck')
+const paths = args.filter((arg) => arg !== '--typecheck')
+const roots = paths.length > 0 ? paths : ['test']
 const files = [...new Set(roots.flatMap(collect))].sort()
 if (files.length === 0) {
   console.error('no test files found under', roots.join(' '))
@@ -82,14 +88,32 @@ function runGroup(group) {
   })
 }
 
+let typecheckFailed = false
+function runTypecheck() {
+  return new Promise((resolve) => {
+    const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url))
+    const child = spawn(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    child.on('close', (code) => {
+      typecheckFailed = code !== 0
+      process.stdout.write(`\n── tsc --noEmit: ${typecheckFailed ? `failed (exit ${code})` : 'no errors'}\n${output.trimEnd()}${output === '' ? '' : '\n'}`)
+      resolve()
+    })
+  })
+}
+
 const started = performance.now()
-await Promise.all(
-  Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+await Promise.all([
+  ...(typecheck ? [runTypecheck()] : []),
+  ...Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
     for (let group = queue.shift(); group !== undefined; group = queue.shift()) await runGroup(group)
   }),
-)
+])
 for (const [name, count] of Object.entries(totals)) console.log(`ℹ ${name} ${count}`)
 console.log(`ℹ duration_ms ${Math.round(performance.now() - started)}`)
 // The closing lines name what was skipped and why (test/support/tools.ts: the command that installs it).
 if (skips.length > 0) console.log(`\nskipped:\n${skips.map(({ name, reason }) => `  - ${name}: ${reason}`).join('\n')}`)
-process.exit(failedGroups > 0 || totals.fail > 0 || totals.tests + skips.length === 0 ? 1 : 0)
+if (typecheckFailed) console.log('\nthe type check failed (see tsc --noEmit above)')
+process.exit(typecheckFailed || failedGroups > 0 || totals.fail > 0 || totals.tests + skips.length === 0 ? 1 : 0)
