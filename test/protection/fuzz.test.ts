@@ -1,9 +1,10 @@
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import type { LightMyRequestResponse } from 'fastify'
 import { sharedApp } from '../support/shared-app.js'
-import { TEST_NOW_MS } from '../support/build.js'
+import { TEST_DISTRIBUTIONS, TEST_NOW_MS } from '../support/build.js'
+import { makeEdgeKeyDir } from '../support/edge-keys.js'
 import { bearer, makeToken } from '../support/tokens.js'
 import { inspectWithTestKeys } from '../support/inspector.js'
 import { fromCloudFrontBase64 } from '../../src/signing/policy.js'
@@ -15,7 +16,15 @@ import { ERROR_STATUS } from '../../src/http/errors.js'
 
 const NOW = TEST_NOW_MS / 1000
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150)
-const app = sharedApp()
+// The test distributions, and one with the edge layer on: viewer rules and edge tokens are fuzzed too.
+const edgeKeys = makeEdgeKeyDir({ after })
+const app = sharedApp({
+  configInput: {
+    aws: { accounts: { local: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9' } } },
+    edge: { keysDir: edgeKeys.dir, activeKeyId: edgeKeys.keys[0]!.id },
+    distributions: { ...TEST_DISTRIBUTIONS, edged: { domain: 'd333333abcdef8.cloudfront.net', aliases: ['edge.example.net'], allowedPaths: ['/videos/*', '/hls/*'], distributionId: 'EFUZZEDGE', edge: true, cookies: { domain: 'edge.example.net', sameSite: 'None' } } },
+  },
+})
 const token = makeToken({ sub: 'fuzzer', scope: 'sign sign:wildcard', paths: ['/videos/*', '/hls/*', '/files/*'] })
 const headers = bearer(token)
 
@@ -25,7 +34,7 @@ const piecewise = fc.array(fc.constantFrom(...PIECES), { maxLength: 24 }).map((p
 const cleanName = fc.constantFrom('movie-42/index.m3u8', 'clip.mp4', 'seg-7.ts', 'my file+1.txt', 'a/b/c', '*', 'movie-*/*.ts', 'seg-?.ts', '')
 const prefix = fc.constantFrom('/', '/videos/', '/hls/', '/files/', '/images/', '/videos/free/', '/private/')
 const pathLike = fc.tuple(prefix, fc.oneof({ weight: 3, arbitrary: cleanName }, { weight: 2, arbitrary: piecewise })).map(([p, rest]) => p + rest)
-const host = fc.constantFrom('d111111abcdef8.cloudfront.net', 'media.example.com', 'd222222abcdef8.cloudfront.net', '*.example.com', 'evil.example', 'MEDIA.example.com')
+const host = fc.constantFrom('d111111abcdef8.cloudfront.net', 'media.example.com', 'd222222abcdef8.cloudfront.net', 'd333333abcdef8.cloudfront.net', '*.example.com', 'evil.example', 'MEDIA.example.com')
 const scheme = fc.oneof({ weight: 4, arbitrary: fc.constant('https://') }, { weight: 1, arbitrary: fc.constantFrom('http://', 'http*://', 'rtmp://', 'ftp://', '') })
 const urlLike = fc.tuple(scheme, host, pathLike).map(([s, h, p]) => s + h + p)
 const text = fc.oneof(pathLike, urlLike, fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }))
@@ -52,8 +61,11 @@ const conditions = {
   ipAddress: field(fc.constantFrom('client', '192.0.2.1', '10.0.0.0/8', '::1', '2001:db8::/32', '300.1.1.1', '1.2.3.4/33')),
   hashAlgorithm: field(fc.constantFrom('SHA1', 'SHA256', 'MD5')),
   keyId: field(fc.constantFrom('K2JCJMDEHXQW5F', 'K3ECDSATEST0001', 'KNOPE00000', 'lower')),
+  referrers: field(fc.array(fc.constantFrom('example.com', '*.example.com', 'EXAMPLE.com', '*.*.com', 'a..b', '', 'x'.repeat(300)), { maxLength: 12 })),
+  allowEmptyReferrer: field(fc.boolean()),
+  countries: field(fc.record({ allow: fc.array(fc.constantFrom('FR', 'de', 'XX1', ''), { maxLength: 3 }), deny: fc.array(fc.constantFrom('KP', 'US', '12'), { maxLength: 3 }) }, { requiredKeys: [] })),
 }
-const distribution = fc.oneof({ weight: 8, arbitrary: fc.constantFrom('demo', 'private') }, { weight: 1, arbitrary: field(fc.constantFrom('nope', '__proto__', 'constructor')) })
+const distribution = fc.oneof({ weight: 8, arbitrary: fc.constantFrom('demo', 'private', 'edged') }, { weight: 1, arbitrary: field(fc.constantFrom('nope', '__proto__', 'constructor')) })
 const resource = field(fc.oneof(pathLike, urlLike))
 
 const urlBody = fc.oneof(
