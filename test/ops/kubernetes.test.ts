@@ -217,7 +217,20 @@ describe('deploy/kubernetes', () => {
       // The secret is the operator's to create (keys stay out of git): the documented command must name it.
       const created = [...readFileSync(README, 'utf8').matchAll(/kubectl create secret generic (\S+)/g)].map((m) => m[1])
       assert.ok(created.length > 0, 'the README shows how to create the key secret')
-      for (const name of created) assert.equal(name, volume.secret.secretName, 'the README creates the secret the Deployment mounts')
+      assert.ok(created.includes(volume.secret.secretName), 'the README creates the secret the Deployment mounts')
+      const mounted = pod.volumes.filter((v: Manifest) => v.secret !== undefined).map((v: Manifest) => v.secret.secretName)
+      for (const name of created) assert.ok(mounted.includes(name), `the README creates ${name}, which the Deployment mounts`)
+    })
+
+    it('mounts the edge layer\'s HMAC key secret as an optional whole volume at the edge.keysDir config.yaml names', () => {
+      const volume = pod.volumes.find((v: Manifest) => v.secret?.secretName === 'cf-signer-edge-keys')
+      assert.ok(volume, 'a cf-signer-edge-keys secret volume')
+      assert.equal(volume.secret.optional, true, 'a deployment without the edge layer has no such secret')
+      assert.equal(volume.secret.defaultMode & 0o007, 0, 'keys unreadable by others')
+      const mount = container.volumeMounts.find((m: Manifest) => m.name === volume.name)
+      assert.equal(mount.readOnly, true)
+      assert.equal(mount.subPath, undefined, 'a whole volume: a rotated secret arrives')
+      assert.ok(configMap.data['config.yaml'].includes(`keysDir: ${mount.mountPath}`), 'config.yaml shows edge.keysDir at the mount')
     })
 
     it('mounts the generated ConfigMap\'s config.yaml at the image\'s CONFIG_FILE', () => {
