@@ -114,17 +114,17 @@ export async function getKvsKey(account: AwsAccount, arn: string, key: string): 
 /**
  * Writes puts and deletes in batches of KVS_MAX_BATCH, each with the store's current ETag; when another
  * writer changed the store meanwhile (409), re-reads the ETag and tries again, a bounded number of times.
- * Deleting a key that is not there is not an error: the caller wanted it gone. Every put and delete is
- * idempotent, so a write that fails half-way is finished by sending it again.
+ * Callers delete keys they have just listed; when one is gone by the time of the write (another replica
+ * swept it), the batch's deletes are narrowed to the keys still there and it is sent again. Every put and
+ * delete is idempotent, so a write that fails half-way is finished by sending it again.
  */
 export async function updateKvsKeys(account: AwsAccount, arn: string, change: { puts?: readonly KvsEntry[]; deletes?: readonly string[] }): Promise<void> {
   const puts = [...(change.puts ?? [])]
-  const present = change.deletes === undefined || change.deletes.length === 0 ? new Set<string>() : new Set((await listKvsKeys(account, arn)).map((entry) => entry.key))
-  const deletes = (change.deletes ?? []).filter((key) => present.has(key))
+  const deletes = [...(change.deletes ?? [])]
   for (const entry of puts) checkEntry(entry)
   while (puts.length > 0 || deletes.length > 0) {
     const batchPuts = puts.splice(0, KVS_MAX_BATCH)
-    const batchDeletes = deletes.splice(0, KVS_MAX_BATCH - batchPuts.length)
+    let batchDeletes = deletes.splice(0, KVS_MAX_BATCH - batchPuts.length)
     for (let attempt = 1; ; attempt++) {
       const { ETag } = await account.keyValueStore.send(new DescribeKeyValueStoreCommand({ KvsARN: arn }))
       try {
@@ -138,7 +138,14 @@ export async function updateKvsKeys(account: AwsAccount, arn: string, change: { 
         )
         break
       } catch (err) {
-        if (codeOf(err) !== 'ConflictException' || attempt >= WRITE_ATTEMPTS) throw err
+        const code = codeOf(err)
+        if (attempt >= WRITE_ATTEMPTS || (code !== 'ConflictException' && !(code === 'ResourceNotFoundException' && batchDeletes.length > 0))) throw err
+        if (code === 'ResourceNotFoundException') {
+          // The store itself is gone when this listing fails too: that error is the answer.
+          const present = new Set((await listKvsKeys(account, arn)).map((entry) => entry.key))
+          batchDeletes = batchDeletes.filter((key) => present.has(key))
+          if (batchPuts.length === 0 && batchDeletes.length === 0) break
+        }
       }
     }
   }

@@ -94,7 +94,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ...input,
     auth: { jwt: { ...jwt, secret, secretFile: undefined, algorithms } },
     keys: { ...input.keys, dir: input.keys.dir, passphrase },
-    edge: { ...input.edge, keys: edgeKeys },
+    edge: { ...input.edge, keys: edgeKeys, activeKey: edgeKeys.find((key) => key.id === input.edge.activeKeyId) },
     development,
   }) as Config
 }

@@ -225,8 +225,8 @@ export interface Config extends ConfigInput {
   readonly auth: ConfigInput['auth'] & { jwt: ConfigInput['auth']['jwt'] & { algorithms: string[] } }
   /** `dir` is absent only when every key is in KMS. */
   readonly keys: ConfigInput['keys'] & { dir: string | undefined; passphrase?: string }
-  /** The edge HMAC keys read from edge.keysDir (empty without one); `edge.activeKeyId` names one of them when any exist. */
-  readonly edge: ConfigInput['edge'] & { keys: ReadonlyArray<{ id: string; secret: string }> }
+  /** The edge HMAC keys read from edge.keysDir (empty without one), and the one edge.activeKeyId names (there whenever keys are). */
+  readonly edge: ConfigInput['edge'] & { keys: ReadonlyArray<{ id: string; secret: string }>; activeKey?: { id: string; secret: string } }
   /** True when the development defaults (generated key and JWT secret) are in use. */
   readonly development: boolean
 }

@@ -171,10 +171,10 @@ function invalid(message: string): CodedError<EdgeTokenErrorCode> {
 
 /** The `s` field: the first 22 base64url characters of SHA-256(sub); revocations by subject are keyed by it. */
 // A caller signs grant after grant: its hash is kept for the next one.
-let lastSubject = { sub: '', hash: '' }
+let lastSubject: { sub: string; hash: string } | undefined
 
 export function hashSubject(sub: string): string {
-  if (sub !== lastSubject.sub || lastSubject.hash === '') lastSubject = { sub, hash: hash('sha256', sub, 'base64url').slice(0, SUB_HASH_LENGTH) }
+  if (sub !== lastSubject?.sub) lastSubject = { sub, hash: hash('sha256', sub, 'base64url').slice(0, SUB_HASH_LENGTH) }
   return lastSubject.hash
 }
 

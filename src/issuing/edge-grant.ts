@@ -71,14 +71,8 @@ export function edgeTokenParam(token: string): string {
   return `${EDGE_TOKEN_PARAMETER}=${token}`
 }
 
-const activeKeys = new WeakMap<Config, EdgeKey>()
-
 function activeEdgeKey(config: Config): EdgeKey {
-  const known = activeKeys.get(config)
-  if (known !== undefined) return known
-  const key = config.edge.keys.find((candidate) => candidate.id === config.edge.activeKeyId)
   // load.ts refuses an edge distribution without edge.keysDir and a loaded edge.activeKeyId.
-  if (key === undefined) throw appError('EDGE_NOT_CONFIGURED', 'edge.activeKeyId names no loaded edge key')
-  activeKeys.set(config, key)
-  return key
+  if (config.edge.activeKey === undefined) throw appError('EDGE_NOT_CONFIGURED', 'edge.activeKeyId names no loaded edge key')
+  return config.edge.activeKey
 }

@@ -115,14 +115,15 @@ export function createInspector({ config, lookupKey, trust, edgeRevocations }: I
   async function judgeEdge(question: InspectQuestion, target: { id: string; account: string | undefined }): Promise<EdgeReport> {
     const token = queryValue(question.url, EDGE_TOKEN_PARAMETER) || question.cookies?.[EDGE_TOKEN_COOKIE] || undefined
     const signature = queryValue(question.url, SIGNATURE_PARAMETER) || question.cookies?.[SIGNATURE_COOKIE] || undefined
+    // edgeDistributionFor checked that the URL parses.
+    const { searchParams, pathname } = new URL(question.url)
     const viewer: EdgeViewer = {
       ip: question.viewerIp ?? question.ip ?? '',
       ...(question.referer !== undefined && { referer: question.referer }),
       ...(question.country !== undefined && { country: question.country }),
       ...(signature !== undefined && { signature }),
-      // edgeDistributionFor parsed the URL already.
-      queryValueCount: countQueryValues(new URL(question.url).searchParams),
-      uri: new URL(question.url).pathname,
+      queryValueCount: countQueryValues(searchParams),
+      uri: pathname,
     }
     const unrevoked = verifyEdgeToken(token, edgeKeys, viewer, question.at, NO_REVOCATIONS)
     const payload = decodeEdgePayload(token)

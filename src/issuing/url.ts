@@ -1,4 +1,4 @@
-import { EDGE_TOKEN_PARAMETER, isEdgeTokenInPath } from '../edge/token.js'
+import { countQueryValues, EDGE_TOKEN_PARAMETER, isEdgeTokenInPath } from '../edge/token.js'
 import type { ViewerRules } from '../edge/viewer-rules.js'
 import { appError, CodedError } from '../http/errors.js'
 import { downloadParams, type DownloadOptions } from '../signing/download.js'
@@ -70,7 +70,8 @@ function planExact(url: string, conditions: PolicyConditions, viewerRules: Viewe
   if (isEdgeTokenInPath(url.slice(0, q === -1 ? undefined : q))) {
     throw appError('INVALID_PATH', `a path on an edge distribution cannot contain "${EDGE_TOKEN_PARAMETER}="`)
   }
-  const queryValueCount = (q === -1 ? 0 : [...new URLSearchParams(url.slice(q + 1)).keys()].length) + 1
+  // The URL's own values, and the token's.
+  const queryValueCount = (q === -1 ? 0 : countQueryValues(new URLSearchParams(url.slice(q + 1)))) + 1
   return { url, policy: buildPolicy(appendQuery(url, edgeTokenParam('*')), conditions, true), distribution, boundRules: viewerRules, queryValueCount }
 }
 

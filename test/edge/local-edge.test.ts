@@ -96,7 +96,7 @@ describe('local edge: the viewer-request event', () => {
       req.on('error', reject)
       req.end()
     })
-    assert.ok(event !== undefined)
+    assert.ok(event !== undefined, 'the edge handed the function an event')
     assert.equal(event.version, '1.0')
     assert.deepEqual({ ...event.context, requestId: typeof event.context.requestId }, {
       distributionDomainName: CLOUDFRONT_HOST,

@@ -99,7 +99,7 @@ describe('grant IDs', () => {
       assert.notEqual(first.grantId, second.grantId)
       assert.equal(credential(first), credential(second), `${url} ${JSON.stringify(body)}: one signature for both grants`)
       assert.ok(!credential(first).includes('cf-edge') && !credential(first).includes('CloudFront-Edge'), 'no edge token without the edge layer')
-      assert.ok(!credential(first).includes(first.grantId))
+      assert.ok(!credential(first).includes(first.grantId), `${url}: the grant ID stays out of a non-edge credential`)
     }
   })
 
@@ -399,7 +399,7 @@ describe('edge grants: RTMP streams', () => {
     const ok = await post(app, '/v1/signed-streams', { distribution: 'edged', stream: 'videos/clip.mp4' })
     assert.equal(ok.statusCode, 200, ok.body)
     assert.match(ok.json().grantId, GRANT_ID)
-    assert.ok(!ok.json().stream.includes('cf-edge'))
+    assert.ok(!ok.json().stream.includes('cf-edge'), `an RTMP stream name carries no edge token: ${ok.json().stream}`)
     await expectError(await post(app, '/v1/signed-streams', { distribution: 'edged', stream: 'videos/clip.mp4', referrers: ['example.com'] }), 400, 'EDGE_NOT_APPLICABLE')
     await expectError(await post(app, '/v1/signed-streams', { distribution: 'demo', stream: 'videos/clip.mp4', countries: { deny: ['KP'] } }), 400, 'EDGE_NOT_APPLICABLE')
     await expectError(await post(app, '/v1/signed-streams', { distribution: 'edged', stream: 'videos/clip.mp4' }, token({ referrers: ['example.com'] })), 403, 'EDGE_REQUIRED')

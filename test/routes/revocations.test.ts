@@ -48,7 +48,7 @@ interface EdgeAppOptions {
 }
 
 async function edgeApp(t: TestContext, options: EdgeAppOptions = {}) {
-  const { endpoint } = await startEmulator(t)
+  const { endpoint, emulator } = await startEmulator(t)
   const clock = options.clock ?? testClock()
   const app = await build(t, {
     configInput: {
@@ -80,7 +80,7 @@ async function edgeApp(t: TestContext, options: EdgeAppOptions = {}) {
     const { ETag } = await cloudFront.send(new DescribeKeyValueStoreCommand({ Name: name }))
     await cloudFront.send(new DeleteKeyValueStoreCommand({ Name: name, IfMatch: ETag }))
   }
-  return { app, clock, cloudFront, storeOf, putEntries, deleteStore }
+  return { app, clock, emulator, cloudFront, storeOf, putEntries, deleteStore }
 }
 
 async function call(app: FastifyInstance, method: 'GET' | 'POST', url: string, options: { body?: unknown; headers?: Record<string, string> } = {}) {
@@ -290,6 +290,16 @@ describe('revocation sweep', () => {
     assert.deepEqual(await app.revocations.sweep(), { removed: 1, failed: [] })
     assert.deepEqual(await storeOf(MEDIA_ID), {})
     assert.match(logs.text(), /revocation sweep removed expired revocations/)
+  })
+
+  it('finishes a delete another replica beat it to: the key already gone, the rest of the batch is sent again', async (t) => {
+    const { app, clock, emulator, storeOf } = await edgeApp(t, { deployed: [MEDIA_ID, LIVE_ID] })
+    await call(app, 'POST', '', { body: { grantId: 'g1', distribution: 'media' } })
+    clock.advance(3661_000)
+    // What AWS may answer for a batch deleting a key that is no longer there.
+    emulator.injectFault({ operation: 'UpdateKeys', code: 'ResourceNotFoundException', status: 404, message: 'The key does not exist.' })
+    assert.deepEqual(await app.revocations.sweep(), { removed: 1, failed: [] })
+    assert.deepEqual(await storeOf(MEDIA_ID), {}, 'the due entry is deleted after the retry')
   })
 
   it('runs by itself every edge.revocationSweepSeconds', async (t) => {

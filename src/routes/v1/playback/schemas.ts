@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { DistributionName } from '../shared-schemas.js'
+import { DistributionName } from '../signing-schemas.js'
 
 export const PlaybackQuerySchema = Type.Object(
   {

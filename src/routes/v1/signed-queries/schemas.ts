@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { AnswerFields, ConditionFields, DistributionName, ViewerRuleFields } from '../shared-schemas.js'
+import { AnswerFields, ConditionFields, DistributionName, ViewerRuleFields } from '../signing-schemas.js'
 
 export const SignedQueryBodySchema = Type.Object(
   {

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { STREAM_PREFIXES } from '../../../issuing/stream.js'
-import { AnswerFields, ConditionFields, DistributionName, ViewerRuleFields } from '../shared-schemas.js'
+import { AnswerFields, ConditionFields, DistributionName, ViewerRuleFields } from '../signing-schemas.js'
 
 export const SignedStreamBodySchema = Type.Object(
   {

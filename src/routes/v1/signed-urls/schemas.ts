@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { AnswerFields, ConditionFields, ViewerRuleFields } from '../shared-schemas.js'
+import { AnswerFields, ConditionFields, ViewerRuleFields } from '../signing-schemas.js'
 
 // A media type with optional parameters, nothing a header could split on.
 const TOKEN = '[A-Za-z0-9!#$&^_.+-]+'
