@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { execForm, parseDockerfile } from '../support/dockerfile.js'
 import { RSA_KEY_ID, RSA_PEM } from '../support/keys.js'
-import { fetchFresh, startService } from '../support/process.js'
+import { probeReady, startService } from '../support/process.js'
 import { makeSecretVolume } from '../support/secret-volume.js'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
@@ -132,7 +132,7 @@ describe('the container image (Dockerfile)', () => {
       if (service.child.exitCode === null) service.child.kill('SIGKILL')
     })
 
-    const readiness = await fetchFresh(`${service.baseUrl}/readyz`)
+    const readiness = await probeReady(service.baseUrl)
     assert.equal(readiness?.status, 200, service.output())
     assert.equal(JSON.parse(readiness!.body).keys.activeKeyId, RSA_KEY_ID)
     const port = new URL(service.baseUrl).port
@@ -155,7 +155,8 @@ describe('the container image (Dockerfile)', () => {
     t.after(() => {
       if (development.child.exitCode === null) development.child.kill('SIGKILL')
     })
-    assert.equal((await fetchFresh(`${development.baseUrl}/readyz`))?.status, 200, development.output())
+    const developmentReadiness = await probeReady(development.baseUrl)
+    assert.equal(developmentReadiness?.status, 200, `${developmentReadiness?.body}\n${development.output()}`)
     assert.match(development.stdout(), /^\{"level":30/m, 'JSON logs without pino-pretty')
     development.child.kill('SIGTERM')
     assert.equal(await development.exited, 0, development.output())

@@ -106,3 +106,17 @@ export async function fetchFresh(url: string): Promise<{ status: number; body: s
     req.end()
   })
 }
+
+/**
+ * Polls `/readyz` the way a kubelet's readiness probe does, until it answers 200 or `timeoutMs` passes: a service
+ * is ready only once its first JWKS fetch (and the like) has finished, which a loaded machine may take a while to do.
+ * Answers the last reply (null when nothing listened).
+ */
+export async function probeReady(baseUrl: string, timeoutMs = 10_000): Promise<{ status: number; body: string } | null> {
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    const answer = await fetchFresh(`${baseUrl}/readyz`)
+    if (answer?.status === 200 || performance.now() > deadline) return answer
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
